@@ -1,0 +1,1 @@
+"""Configuration: process settings (environment) and the site file (centres, cameras, units, policies)."""

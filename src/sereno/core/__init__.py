@@ -1,0 +1,1 @@
+"""The shared kernel: database, bus, clock, auth and audit that every capability stands on."""

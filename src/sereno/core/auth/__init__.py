@@ -1,0 +1,1 @@
+"""Users, roles, monitoring centres and centre scoping; sessions and API tokens."""
