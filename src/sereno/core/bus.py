@@ -31,6 +31,10 @@ class Subscription(Protocol):
 
 
 class EventBus(Protocol):
+    async def start(self) -> None:
+        """Connect (NATS) or bind to the running loop (in-process) before the first message."""
+        ...
+
     async def publish(self, message: Message) -> None: ...
 
     def publish_threadsafe(self, message: Message) -> None:
@@ -78,6 +82,9 @@ class InProcessBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
         self.handler_failures = 0
+
+    async def start(self) -> None:
+        self._bind_loop()
 
     def _bind_loop(self) -> None:
         if self._loop is None:

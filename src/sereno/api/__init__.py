@@ -1,0 +1,1 @@
+"""The HTTP API: the FastAPI app assembled from each capability's router."""

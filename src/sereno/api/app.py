@@ -1,0 +1,33 @@
+"""Assembles the FastAPI app from each capability's router."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from sereno import __version__
+from sereno.api import health, problems
+from sereno.app import Runtime
+from sereno.core.audit import api as audit_api
+from sereno.core.auth import api as auth_api
+
+ROUTERS = (health.router, auth_api.router, audit_api.router)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.bus.start()
+        runtime.audit.record(actor="system", action="service.start", target="api")
+        yield
+        runtime.audit.record(actor="system", action="service.stop", target="api")
+        runtime.audit.checkpoint()
+        await runtime.bus.close()
+
+    app = FastAPI(title="Sereno", version=__version__, lifespan=lifespan,
+                  description="Public-safety operations: private by default, accountable in every access.")
+    app.state.runtime = runtime
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,53 @@
+"""Composition root: builds the services from settings and wires them together. No logic lives here."""
+
+from dataclasses import dataclass
+
+from sereno.config.settings import Settings
+from sereno.core import migrate
+from sereno.core.audit.service import AuditLog
+from sereno.core.audit.signing import CheckpointSigner
+from sereno.core.auth.directory import Directory
+from sereno.core.auth.passwords import Passwords
+from sereno.core.auth.service import AuthService
+from sereno.core.auth.throttle import LoginThrottle
+from sereno.core.bus import EventBus, InProcessBus
+from sereno.core.clock import Clock, SystemClock
+from sereno.core.db import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    bus: EventBus
+    audit: AuditLog
+    auth: AuthService
+    directory: Directory
+    throttle: LoginThrottle
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
+        clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url())
+        if run_migrations:
+            migrate.upgrade(db)
+        bus = InProcessBus()
+        signer = CheckpointSigner.load_or_create(settings.keys_dir)
+        audit = AuditLog(db, clock, signer, checkpoint_every=settings.audit_checkpoint_every, bus=bus)
+        passwords = Passwords(settings.auth)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            bus=bus,
+            audit=audit,
+            auth=AuthService(db, clock, audit, passwords, settings.auth, bus),
+            directory=Directory(db, clock, audit, passwords),
+            throttle=LoginThrottle(clock, settings.auth.attempts_per_minute_per_client),
+        )
+
+    def close(self) -> None:
+        self.audit.close()
+        self.db.dispose()

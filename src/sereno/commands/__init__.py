@@ -1,0 +1,1 @@
+"""The `sereno` command's groups, one module each; `sereno.cli` assembles them."""

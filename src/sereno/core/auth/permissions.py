@@ -1,0 +1,38 @@
+"""Roles and what each may do. Every API route names one permission; the mapping lives only here."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    CALL_TAKER = "call-taker"
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    WARNING_OFFICER = "warning-officer"
+    LEGAL_LIAISON = "legal-liaison"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    SESSION = "session"  # one's own session, profile and API tokens
+    CENTRES_READ = "centres:read"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    AUDIT_VERIFY = "audit:verify"
+    CONFIG_READ = "config:read"
+
+
+_EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: _EVERYONE,
+    Role.CALL_TAKER: _EVERYONE,
+    Role.DISPATCHER: _EVERYONE,
+    Role.WARNING_OFFICER: _EVERYONE,
+    Role.SUPERVISOR: _EVERYONE | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
+    Role.LEGAL_LIAISON: _EVERYONE | {Permission.AUDIT_READ},
+    Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.USERS_READ},
+    Role.ADMIN: frozenset(Permission),
+}
