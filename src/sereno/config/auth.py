@@ -9,7 +9,7 @@ class AuthSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     argon2_time_cost: int = Field(default=3, ge=1, title="Argon2 time cost")
-    argon2_memory_kib: int = Field(default=65536, ge=8, title="Argon2 memory (KiB)")
+    argon2_memory_kib: int = Field(default=65536, ge=64, title="Argon2 memory (KiB)")
     session_idle_minutes: int = Field(default=30, ge=1, title="Session idle timeout (minutes)")
     session_max_hours: int = Field(default=12, ge=1, title="Session lifetime (hours)")
     lockout_after_failures: int = Field(default=5, ge=1, title="Failed logins before lockout")
