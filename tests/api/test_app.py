@@ -1,0 +1,73 @@
+"""The assembled app: every route guarded, errors as problem details, health and readiness."""
+
+from typing import Any
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from sereno.api.app import create_app
+from sereno.api.deps import Public, Require
+from sereno.app import Runtime
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Flatten included routers (newer FastAPI keeps them as wrappers around the original router)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(api_routes(route.original_router.routes))
+    return found
+
+
+def _guards(route: APIRoute) -> list[object]:
+    found = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Require | Public):
+            found.append(dep.call)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def test_every_route_declares_a_permission_or_is_explicitly_public(rt: Runtime) -> None:
+    app = create_app(rt)
+    routes = api_routes(app.routes)
+    assert len(routes) > 10
+    unguarded = [f"{sorted(r.methods)} {r.path}" for r in routes if not _guards(r)]
+    assert unguarded == []
+    public = sorted(r.path for r in routes if any(isinstance(g, Public) for g in _guards(r)))
+    assert public == ["/api/auth/login", "/healthz", "/readyz"]
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "checks": {"database": "ok", "schema": "ok"}}
+
+
+def test_unknown_route_is_a_problem_document(client: TestClient) -> None:
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/not-found"
+
+
+def test_malformed_json_is_a_422_problem_not_a_500(client: TestClient) -> None:
+    response = client.post("/api/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "/problems/invalid" and body["errors"]
+
+
+def test_extra_fields_are_refused(client: TestClient) -> None:
+    response = client.post("/api/auth/login", json={"username": "a", "password": "b", "admin": True})
+    assert response.status_code == 422
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/auth/login" in spec["paths"] and "/api/audit/entries" in spec["paths"]
