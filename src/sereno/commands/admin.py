@@ -37,7 +37,7 @@ def create_user(
         raise typer.Exit(2) from None
     finally:
         rt.close()
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(f"created [bold]{view.username}[/bold] ({view.role.value}, centre: {view.centre or 'all'})")
     if generated:
         out.print(f"password: [bold]{secret}[/bold]  (shown once)")

@@ -43,12 +43,12 @@ def verify(
     if as_json:
         print(json.dumps(report.__dict__))
     elif report.ok:
-        Console().print(f"[green]audit log OK[/green]: {report.entries} entries, {report.checkpoints} signed "
+        Console(soft_wrap=True).print(f"[green]audit log OK[/green]: {report.entries} entries, {report.checkpoints} signed "
                         f"checkpoints, verified in {report.seconds:.2f} s")
         for note in report.notes:
             Console().print(f"note: {note}")
     else:
-        Console().print(f"[red]audit log BROKEN at entry {report.first_bad_seq}[/red]: {report.problem}")
+        Console(soft_wrap=True).print(f"[red]audit log BROKEN at entry {report.first_bad_seq}[/red]: {report.problem}")
     raise typer.Exit(0 if report.ok else 1)
 
 

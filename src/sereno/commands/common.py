@@ -11,7 +11,7 @@ from sereno.config.settings import Settings
 from sereno.config.site import SiteConfigError, load_site
 from sereno.core.auth.principal import Principal, cli_principal
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DataDir = typer.Option(None, "--data-dir", help="Data directory (default: $SERENO_DATA_DIR or ./sereno-data)")
 DatabaseUrl = typer.Option(None, "--database-url", help="Database URL (default: SQLite in the data directory)")

@@ -13,7 +13,7 @@ app = typer.Typer(help="Site configuration.", no_args_is_help=True)
 @app.command("check")
 def check(path: Path) -> None:
     """Exit 0 and summarise when FILE is valid; else list every problem (file, key, what is wrong), exit 2."""
-    out = Console()
+    out = Console(soft_wrap=True)
     try:
         site = load_site(path)
     except SiteConfigError as exc:

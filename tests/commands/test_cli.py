@@ -1,0 +1,80 @@
+"""The `sereno` command as an administrator uses it (embedded SQLite in a temporary data directory)."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sereno.cli import app
+from sereno.sim.demo import bundled_site_path
+
+runner = CliRunner()
+
+
+def sereno(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_migrate_then_again(tmp_path: Path) -> None:
+    code, out = sereno("migrate", "--data-dir", str(tmp_path))
+    assert code == 0 and "schema at" in out and "was empty" in out
+    code, out = sereno("migrate", "--data-dir", str(tmp_path))
+    assert code == 0 and "up to date" in out
+
+
+def test_first_admin_is_created_from_the_cli_with_a_generated_password(tmp_path: Path) -> None:
+    code, out = sereno("admin", "create-user", "root", "--role", "admin", "--all-centres", "--data-dir", str(tmp_path))
+    assert code == 0, out
+    assert "password:" in out and len(out.split("password:")[1].split()[0]) >= 16
+    code, out = sereno("admin", "create-user", "root", "--role", "admin", "--all-centres", "--data-dir", str(tmp_path))
+    assert code == 2 and "already exists" in out
+
+
+def test_create_user_refuses_bad_input(tmp_path: Path) -> None:
+    code, out = sereno("admin", "create-user", "x", "--role", "admin", "--data-dir", str(tmp_path))
+    assert code == 2 and "exactly one home centre" in out
+    code, _out = sereno("admin", "create-user", "x", "--role", "emperor", "--all-centres", "--data-dir", str(tmp_path))
+    assert code == 2
+
+
+def test_audit_verify_exit_codes_and_first_bad_entry(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        assert sereno("admin", "create-user", name, "--role", "auditor", "--all-centres",
+                      "--data-dir", str(tmp_path))[0] == 0
+    code, out = sereno("audit", "verify", "--data-dir", str(tmp_path))
+    assert code == 0 and "audit log OK" in out
+    with sqlite3.connect(tmp_path / "sereno.db") as conn:
+        conn.execute("UPDATE audit_entries SET target = 'user:z' WHERE seq = 2")
+    code, out = sereno("audit", "verify", "--json", "--data-dir", str(tmp_path))
+    report = json.loads(out)
+    assert code == 1 and report["first_bad_seq"] == 2 and not report["ok"]
+
+
+def test_audit_verify_with_an_exported_public_key(tmp_path: Path) -> None:
+    assert sereno("admin", "create-user", "a", "--role", "auditor", "--all-centres", "--data-dir", str(tmp_path))[0] == 0
+    assert sereno("audit", "checkpoint", "--data-dir", str(tmp_path))[0] == 0
+    code, pem = sereno("audit", "public-key", "--data-dir", str(tmp_path))
+    key = tmp_path / "given.pem"
+    key.write_text(pem)
+    assert sereno("audit", "verify", "--public-key", str(key), "--data-dir", str(tmp_path))[0] == 0
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    code, out = sereno("audit", "verify", "--public-key", str(garbage), "--data-dir", str(tmp_path))
+    assert code == 2 and "cannot read public key" in out
+
+
+def test_config_check(tmp_path: Path) -> None:
+    code, out = sereno("config", "check", str(bundled_site_path()))
+    assert code == 0 and "3 centres, 3 cameras, 3 units" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(bundled_site_path().read_text().replace("retention_days = 14", "retention_days = -1"))
+    code, out = sereno("config", "check", str(bad))
+    assert code == 2
+    assert f"{bad}: cameras[1] ('cam-av-10-agosto').retention_days:" in out.replace("\n", "")
+
+
+def test_unknown_benchmark_lists_the_available_ones() -> None:
+    code, out = sereno("bench", "nope")
+    assert code == 2 and "audit" in out
