@@ -37,29 +37,46 @@ def main() -> None:
         task = progress.add_task("committed appends", total=total)
         started = time.perf_counter()
         for i in range(args.appends):
-            log.record(actor="user:operator-north", action="camera.view", target="camera:cam-plaza-grande",
-                       centre="north", details={"i": i, "client": "10.0.0.7"})
+            log.record(
+                actor="user:operator-north",
+                action="camera.view",
+                target="camera:cam-plaza-grande",
+                centre="north",
+                details={"i": i, "client": "10.0.0.7"},
+            )
             if i % 1000 == 0:
                 progress.update(task, completed=i)
         appends_s = time.perf_counter() - started
         for i in range(args.appends, total):
-            log.record(actor="user:operator-north", action="camera.view", target="camera:cam-plaza-grande",
-                       centre="north", details={"i": i, "client": "10.0.0.7"})
+            log.record(
+                actor="user:operator-north",
+                action="camera.view",
+                target="camera:cam-plaza-grande",
+                centre="north",
+                details={"i": i, "client": "10.0.0.7"},
+            )
             if i % 5000 == 0:
                 progress.update(task, completed=i)
     log.close()
     report = verify_log(db, {signer.key_id: signer.public})
     db.dispose()
-    print(json.dumps({
-        "appends_per_s": round(args.appends / appends_s, 1),
-        "verify_1m_s": round(report.seconds * 1_000_000 / report.entries, 3),
-        "verified_entries": report.entries,
-        "verify_s": round(report.seconds, 3),
-        "verify_ok": report.ok,
-        "database": "sqlite (WAL, synchronous=NORMAL)",
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "python": platform.python_version()},
-    }))
+    print(
+        json.dumps(
+            {
+                "appends_per_s": round(args.appends / appends_s, 1),
+                "verify_1m_s": round(report.seconds * 1_000_000 / report.entries, 3),
+                "verified_entries": report.entries,
+                "verify_s": round(report.seconds, 3),
+                "verify_ok": report.ok,
+                "database": "sqlite (WAL, synchronous=NORMAL)",
+                "machine": {
+                    "cpu": platform.processor() or platform.machine(),
+                    "cores": os.cpu_count(),
+                    "python": platform.python_version(),
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

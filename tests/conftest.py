@@ -89,10 +89,13 @@ def admin() -> Principal:
     return cli_principal("tester")
 
 
-def make_user(rt: Runtime, username: str, role: Role, centre: str | None = None, *,
-              all_centres: bool = False) -> Principal:
-    rt.directory.create_user(cli_principal("tester"), NewUser(
-        username=username, password=PASSWORD, role=role, centre=centre, all_centres=all_centres))
+def make_user(
+    rt: Runtime, username: str, role: Role, centre: str | None = None, *, all_centres: bool = False
+) -> Principal:
+    rt.directory.create_user(
+        cli_principal("tester"),
+        NewUser(username=username, password=PASSWORD, role=role, centre=centre, all_centres=all_centres),
+    )
     return rt.auth.principal_for(username, via="session")
 
 

@@ -41,8 +41,10 @@ def test_create_user_refuses_bad_input(tmp_path: Path) -> None:
 
 def test_audit_verify_exit_codes_and_first_bad_entry(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
-        assert sereno("admin", "create-user", name, "--role", "auditor", "--all-centres",
-                      "--data-dir", str(tmp_path))[0] == 0
+        assert (
+            sereno("admin", "create-user", name, "--role", "auditor", "--all-centres", "--data-dir", str(tmp_path))[0]
+            == 0
+        )
     code, out = sereno("audit", "verify", "--data-dir", str(tmp_path))
     assert code == 0 and "audit log OK" in out
     with sqlite3.connect(tmp_path / "sereno.db") as conn:
@@ -53,7 +55,9 @@ def test_audit_verify_exit_codes_and_first_bad_entry(tmp_path: Path) -> None:
 
 
 def test_audit_verify_with_an_exported_public_key(tmp_path: Path) -> None:
-    assert sereno("admin", "create-user", "a", "--role", "auditor", "--all-centres", "--data-dir", str(tmp_path))[0] == 0
+    assert (
+        sereno("admin", "create-user", "a", "--role", "auditor", "--all-centres", "--data-dir", str(tmp_path))[0] == 0
+    )
     assert sereno("audit", "checkpoint", "--data-dir", str(tmp_path))[0] == 0
     code, pem = sereno("audit", "public-key", "--data-dir", str(tmp_path))
     key = tmp_path / "given.pem"

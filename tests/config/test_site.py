@@ -28,7 +28,7 @@ def test_bundled_site_is_valid() -> None:
 
 
 def test_unknown_key_is_named_with_its_entry(tmp_path: Path) -> None:
-    text = GOOD.replace('retention_days = 14', 'retention_days = 14\nretention_dayz = 7')
+    text = GOOD.replace("retention_days = 14", "retention_days = 14\nretention_dayz = 7")
     assert problems(tmp_path, text) == [
         "cameras[1] ('cam-av-10-agosto').retention_dayz: unknown key (not part of the site schema; check the spelling)"
     ]

@@ -9,7 +9,10 @@ from pathlib import Path
 def test_demo_runs_for_a_while_and_summarises(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sereno", "demo", "--for", "2", "--port", "0", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -19,7 +22,10 @@ def test_demo_runs_for_a_while_and_summarises(tmp_path: Path) -> None:
     assert "password:" in proc.stderr  # the generated credentials are shown to the person running it
     again = subprocess.run(
         [sys.executable, "-m", "sereno", "demo", "--for", "1", "--port", "0", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["users_created"] == 0  # a second run keeps the users and the log

@@ -24,8 +24,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime.audit.checkpoint()
         await runtime.bus.close()
 
-    app = FastAPI(title="Sereno", version=__version__, lifespan=lifespan,
-                  description="Public-safety operations: private by default, accountable in every access.")
+    app = FastAPI(
+        title="Sereno",
+        version=__version__,
+        lifespan=lifespan,
+        description="Public-safety operations: private by default, accountable in every access.",
+    )
     app.state.runtime = runtime
     problems.install(app)
     for router in ROUTERS:

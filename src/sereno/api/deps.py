@@ -49,8 +49,13 @@ class Require:
     def __call__(self, request: Request) -> Principal:
         principal = authenticate(request)
         if principal is None:
-            raise Problem(401, "unauthenticated", "Login required", "log in or send an API token",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "unauthenticated",
+                "Login required",
+                "log in or send an API token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if not principal.can(self.permission):
             raise Problem(403, "forbidden", "Not allowed", f"your role lacks '{self.permission.value}'")
         return principal

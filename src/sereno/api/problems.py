@@ -2,6 +2,7 @@
 same shape: a stable `type`, a human `title`, the `status`, and a `detail` that says what to fix."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,11 +23,16 @@ class Problem(Exception):
 
 
 def problem_response(
-    request: Request, status: int, slug: str, title: str, detail: str = "", *,
-    headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str = "",
+    *,
+    headers: Mapping[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status,
-                            "instance": request.url.path}
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "instance": request.url.path}
     if detail:
         body["detail"] = detail
     body.update(extra or {})
@@ -50,18 +56,28 @@ def install(app: FastAPI) -> None:
     async def _auth(request: Request, exc: auth_errors.AuthError) -> JSONResponse:
         if isinstance(exc, auth_errors.AccountLocked):
             retry = max(1, int(exc.retry_after_s))
-            return problem_response(request, 423, "account-locked", "Account locked",
-                                    f"too many failed logins; try again in {retry} s",
-                                    headers={"Retry-After": str(retry)})
+            return problem_response(
+                request,
+                423,
+                "account-locked",
+                "Account locked",
+                f"too many failed logins; try again in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
         status, slug, title = _AUTH_ERRORS.get(type(exc), (400, "bad-request", "Bad request"))
         return problem_response(request, status, slug, title, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-        return problem_response(request, 422, "invalid", "Invalid request",
-                                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
-                                extra={"errors": errors})
+        return problem_response(
+            request,
+            422,
+            "invalid",
+            "Invalid request",
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+            extra={"errors": errors},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

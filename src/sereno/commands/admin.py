@@ -30,8 +30,9 @@ def create_user(
     generated = password is None
     secret = password or secrets.token_urlsafe(15)
     try:
-        view = rt.directory.create_user(operator(), NewUser(username=username, password=secret, role=role,
-                                                            centre=centre, all_centres=all_centres))
+        view = rt.directory.create_user(
+            operator(), NewUser(username=username, password=secret, role=role, centre=centre, all_centres=all_centres)
+        )
     except AuthError as exc:
         console.print(f"[red]cannot create user:[/red] {exc}")
         raise typer.Exit(2) from None

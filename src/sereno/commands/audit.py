@@ -43,8 +43,10 @@ def verify(
     if as_json:
         print(json.dumps(report.__dict__))
     elif report.ok:
-        Console(soft_wrap=True).print(f"[green]audit log OK[/green]: {report.entries} entries, {report.checkpoints} signed "
-                        f"checkpoints, verified in {report.seconds:.2f} s")
+        Console(soft_wrap=True).print(
+            f"[green]audit log OK[/green]: {report.entries} entries, {report.checkpoints} signed "
+            f"checkpoints, verified in {report.seconds:.2f} s"
+        )
         for note in report.notes:
             Console().print(f"note: {note}")
     else:

@@ -20,5 +20,8 @@ def check(path: Path) -> None:
         for line in exc.problems:
             out.print(f"{exc.path}: {line}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    out.print(f"[green]{path}[/green]: site '{site.name}' is valid: {len(site.centres)} centres, "
-              f"{len(site.cameras)} cameras, {len(site.units)} units", highlight=False)
+    out.print(
+        f"[green]{path}[/green]: site '{site.name}' is valid: {len(site.centres)} centres, "
+        f"{len(site.cameras)} cameras, {len(site.units)} units",
+        highlight=False,
+    )

@@ -34,12 +34,20 @@ def bundled_site_path() -> Path:
 
 def demo_users(site: SiteConfig) -> list[NewUser]:
     """One operator per centre plus one of each national role, each with a fresh random password."""
-    users = [NewUser(username="admin", password=secrets.token_urlsafe(12), role=Role.ADMIN, all_centres=True),
-             NewUser(username="auditor", password=secrets.token_urlsafe(12), role=Role.AUDITOR, all_centres=True)]
+    users = [
+        NewUser(username="admin", password=secrets.token_urlsafe(12), role=Role.ADMIN, all_centres=True),
+        NewUser(username="auditor", password=secrets.token_urlsafe(12), role=Role.AUDITOR, all_centres=True),
+    ]
     for centre in site.centres:
         for role in (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR):
-            users.append(NewUser(username=f"{role.value}-{centre.code}", password=secrets.token_urlsafe(12),
-                                 role=role, centre=centre.code))
+            users.append(
+                NewUser(
+                    username=f"{role.value}-{centre.code}",
+                    password=secrets.token_urlsafe(12),
+                    role=role,
+                    centre=centre.code,
+                )
+            )
     return users
 
 
@@ -86,8 +94,9 @@ class DemoRunner:
         url = f"http://127.0.0.1:{port}"
         started = time.monotonic()
         self.say(f"[bold green]Sereno demo[/bold green] running at [bold]{url}[/bold]  (data: {self.data_dir})")
-        self.say(f"site '{site.name}': {len(site.centres)} centres, {len(site.cameras)} cameras, "
-                 f"{len(site.units)} units")
+        self.say(
+            f"site '{site.name}': {len(site.centres)} centres, {len(site.cameras)} cameras, {len(site.units)} units"
+        )
         for new in users:
             self.say(f"  {new.username:<22} {new.role.value:<16} password: {new.password}", highlight=False)
         if not users:
@@ -122,8 +131,12 @@ class DemoRunner:
             return {"skipped": "no freshly created operator to log in as"}
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             ready = (await client.get("/readyz")).json()
-            login = await client.post("/api/auth/login",
-                                      json={"username": operator.username, "password": operator.password})
+            login = await client.post(
+                "/api/auth/login", json={"username": operator.username, "password": operator.password}
+            )
             centres = await client.get("/api/centres")
-            return {"ready": ready.get("ready", False), "login_status": login.status_code,
-                    "operator_sees_centres": [c["code"] for c in centres.json()] if centres.is_success else []}
+            return {
+                "ready": ready.get("ready", False),
+                "login_status": login.status_code,
+                "operator_sees_centres": [c["code"] for c in centres.json()] if centres.is_success else [],
+            }

@@ -10,8 +10,13 @@ from sereno.core.audit.verify import VerifyReport, verify_log
 
 def fill(rt: Runtime, n: int = 25) -> None:
     for i in range(n):
-        rt.audit.record(actor=f"user:u{i % 3}", action="camera.view", target=f"camera:cam-{i}", centre="north",
-                        details={"i": i, "note": "ñandú"})
+        rt.audit.record(
+            actor=f"user:u{i % 3}",
+            action="camera.view",
+            target=f"camera:cam-{i}",
+            centre="north",
+            details={"i": i, "note": "ñandú"},
+        )
 
 
 def verify(rt: Runtime) -> VerifyReport:
@@ -63,12 +68,17 @@ def test_hash_rewritten_to_match_breaks_the_next_link(rt: Runtime) -> None:
     fill(rt)
     row = None
     with rt.db.read() as s:
-        row = s.execute(text("SELECT prev_hash, seq, ts_us, action, target, centre, outcome, details "
-                             "FROM audit_entries WHERE seq = 5")).one()
+        row = s.execute(
+            text(
+                "SELECT prev_hash, seq, ts_us, action, target, centre, outcome, details "
+                "FROM audit_entries WHERE seq = 5"
+            )
+        ).one()
     from sereno.core.audit.chain import entry_hash
 
-    forged = entry_hash(row.prev_hash, row.seq, row.ts_us, "user:nobody", row.action, row.target, row.centre,
-                        row.outcome, row.details)
+    forged = entry_hash(
+        row.prev_hash, row.seq, row.ts_us, "user:nobody", row.action, row.target, row.centre, row.outcome, row.details
+    )
     sql(rt, "UPDATE audit_entries SET actor = 'user:nobody', hash = :h WHERE seq = 5", h=forged)
     report = verify(rt)
     assert report.first_bad_seq == 6

@@ -37,8 +37,10 @@ def test_anonymous_gets_401_and_wrong_role_403(rt: Runtime, client: TestClient) 
 
 def test_lockout_over_http_says_423_with_retry_after(rt: Runtime, client: TestClient) -> None:
     make_user(rt, "olga", Role.OPERATOR, "north")
-    statuses = [client.post("/api/auth/login", json={"username": "olga", "password": "wrong password!"}).status_code
-                for _ in range(rt.settings.auth.lockout_after_failures)]
+    statuses = [
+        client.post("/api/auth/login", json={"username": "olga", "password": "wrong password!"}).status_code
+        for _ in range(rt.settings.auth.lockout_after_failures)
+    ]
     assert statuses == [401] * (rt.settings.auth.lockout_after_failures - 1) + [423]
     locked = client.post("/api/auth/login", json={"username": "olga", "password": PASSWORD})
     assert locked.status_code == 423 and int(locked.headers["retry-after"]) > 0
@@ -46,8 +48,7 @@ def test_lockout_over_http_says_423_with_retry_after(rt: Runtime, client: TestCl
 
 def test_client_throttle_answers_429(rt: Runtime, client: TestClient) -> None:
     rt.throttle._limit = 3  # the test settings allow many; this client gets three
-    codes = [client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}).status_code
-             for i in range(4)]
+    codes = [client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}).status_code for i in range(4)]
     assert codes == [401, 401, 401, 429]
 
 
@@ -82,13 +83,22 @@ def test_operator_of_one_centre_sees_nothing_of_another(rt: Runtime, client: Tes
 def test_admin_manages_users_and_grants_over_http(rt: Runtime, client: TestClient) -> None:
     make_user(rt, "root", Role.ADMIN, all_centres=True)
     login(client, "root")
-    created = client.post("/api/users", json={"username": "sam", "password": PASSWORD, "role": "dispatcher",
-                                              "centre": "south"})
+    created = client.post(
+        "/api/users", json={"username": "sam", "password": PASSWORD, "role": "dispatcher", "centre": "south"}
+    )
     assert created.status_code == 201, created.text
-    assert client.post("/api/users", json={"username": "sam", "password": PASSWORD, "role": "dispatcher",
-                                           "centre": "south"}).status_code == 409
-    assert client.post("/api/users", json={"username": "x", "password": PASSWORD, "role": "emperor",
-                                           "centre": "south"}).status_code == 422
+    assert (
+        client.post(
+            "/api/users", json={"username": "sam", "password": PASSWORD, "role": "dispatcher", "centre": "south"}
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/api/users", json={"username": "x", "password": PASSWORD, "role": "emperor", "centre": "south"}
+        ).status_code
+        == 422
+    )
     patched = client.patch("/api/users/sam", json={"grant": ["north"]}).json()
     assert patched["grants"] == ["north"]
     assert client.patch("/api/users/ghost", json={"unlock": True}).status_code == 404

@@ -51,16 +51,18 @@ def test_scoped_admin_cannot_act_outside_its_centres(rt: Runtime) -> None:
     with pytest.raises(NotFound):
         rt.directory.grant(local_admin, "ana", "south")
     with pytest.raises(NotFound):
-        rt.directory.create_user(local_admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR,
-                                                      centre="south"))
+        rt.directory.create_user(
+            local_admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR, centre="south")
+        )
 
 
 def test_user_needs_exactly_one_of_centre_or_all(rt: Runtime, admin: Principal) -> None:
     with pytest.raises(Invalid):
         rt.directory.create_user(admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR))
     with pytest.raises(Invalid):
-        rt.directory.create_user(admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR,
-                                                centre="north", all_centres=True))
+        rt.directory.create_user(
+            admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR, centre="north", all_centres=True)
+        )
 
 
 def test_duplicate_and_malformed_usernames(rt: Runtime, admin: Principal) -> None:
@@ -68,8 +70,8 @@ def test_duplicate_and_malformed_usernames(rt: Runtime, admin: Principal) -> Non
     with pytest.raises(Conflict):
         make_user(rt, "olga", Role.OPERATOR, "north")
     with pytest.raises(Invalid):
-        rt.directory.create_user(admin, NewUser(username="ol ga; drop", password=PASSWORD, role=Role.OPERATOR,
-                                                centre="north"))
+        rt.directory.create_user(
+            admin, NewUser(username="ol ga; drop", password=PASSWORD, role=Role.OPERATOR, centre="north")
+        )
     with pytest.raises(NotFound):
-        rt.directory.create_user(admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR,
-                                                centre="atlantis"))
+        rt.directory.create_user(admin, NewUser(username="x", password=PASSWORD, role=Role.OPERATOR, centre="atlantis"))

@@ -103,8 +103,10 @@ def test_only_token_hashes_are_stored(rt: Runtime) -> None:
     session_token = rt.auth.login("olga", PASSWORD, "10.0.0.1").token
     _view, api_token = rt.auth.create_token(principal, "script")
     with rt.db.read() as s:
-        stored = [*s.execute(text("SELECT token_hash FROM login_sessions")).scalars(),
-                  *s.execute(text("SELECT token_hash FROM api_tokens")).scalars()]
+        stored = [
+            *s.execute(text("SELECT token_hash FROM login_sessions")).scalars(),
+            *s.execute(text("SELECT token_hash FROM api_tokens")).scalars(),
+        ]
     assert session_token not in stored and api_token not in stored
     assert all(len(h) == 64 for h in stored)
 
@@ -140,5 +142,6 @@ def test_weak_passwords_are_refused(rt: Runtime) -> None:
     from sereno.core.auth.principal import cli_principal
 
     with pytest.raises(Invalid, match="at least"):
-        rt.directory.create_user(cli_principal("t"), NewUser(username="x", password="short", role=Role.OPERATOR,
-                                                             centre="north"))
+        rt.directory.create_user(
+            cli_principal("t"), NewUser(username="x", password="short", role=Role.OPERATOR, centre="north")
+        )

@@ -110,8 +110,13 @@ class AuditLog:
         if self._bus is not None:
             self._bus.publish_threadsafe(
                 AuditEntryAppended(
-                    seq=appended.seq, ts_us=appended.ts_us, actor=actor, action=action, target=target,
-                    centre=centre, outcome=outcome,
+                    seq=appended.seq,
+                    ts_us=appended.ts_us,
+                    actor=actor,
+                    action=action,
+                    target=target,
+                    centre=centre,
+                    outcome=outcome,
                 )
             )
         return appended
@@ -128,8 +133,16 @@ class AuditLog:
         cur.execute(
             sql.INSERT_ENTRY,
             {
-                "seq": seq, "ts_us": ts, "actor": actor, "action": action, "target": target, "centre": centre,
-                "outcome": outcome, "details": details, "prev_hash": prev_hash, "hash": digest,
+                "seq": seq,
+                "ts_us": ts,
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "centre": centre,
+                "outcome": outcome,
+                "details": details,
+                "prev_hash": prev_hash,
+                "hash": digest,
             },
         )
         cur.execute(sql.UPDATE_HEAD if row else sql.INSERT_HEAD, {"seq": seq, "hash": digest})
@@ -164,7 +177,7 @@ class AuditLog:
         return self._writer.transaction(work)
 
     def search(self, query: AuditQuery) -> list[AuditEntry]:
-        stmt: Select[tuple[AuditEntry]] = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(query.limit)
+        stmt: Select[AuditEntry] = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(query.limit)
         if query.actor:
             stmt = stmt.where(AuditEntry.actor == query.actor)
         if query.action:

@@ -33,9 +33,13 @@ class Me(BaseModel):
 
     @classmethod
     def of(cls, p: Principal) -> "Me":
-        return cls(username=p.username, role=p.role, centre=p.centre,
-                   centres=sorted(p.centres) if p.centres is not None else None,
-                   permissions=sorted(p.permissions))
+        return cls(
+            username=p.username,
+            role=p.role,
+            centre=p.centre,
+            centres=sorted(p.centres) if p.centres is not None else None,
+            permissions=sorted(p.permissions),
+        )
 
 
 class TokenRequest(Body):
@@ -72,12 +76,24 @@ def login(body: LoginRequest, request: Request, response: Response, rt: RuntimeD
     client = client_of(request)
     wait = rt.throttle.admit(client)
     if wait is not None:
-        raise Problem(429, "too-many-attempts", "Too many login attempts", f"wait {wait:.0f} s",
-                      headers={"Retry-After": str(max(1, round(wait)))})
+        raise Problem(
+            429,
+            "too-many-attempts",
+            "Too many login attempts",
+            f"wait {wait:.0f} s",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     result = rt.auth.login(body.username, body.password, client)
     secure = {"always": True, "never": False}.get(rt.settings.auth.cookie_secure, request.url.scheme == "https")
-    response.set_cookie(SESSION_COOKIE, result.token, max_age=rt.settings.auth.session_max_hours * 3600,
-                        httponly=True, samesite="strict", secure=secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=rt.settings.auth.session_max_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
     return Me.of(result.principal)
 
 
@@ -111,39 +127,47 @@ def revoke_token(token_id: int, principal: Session, rt: RuntimeDep) -> None:
 
 
 @router.get("/centres")
-def list_centres(principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))],
-                 rt: RuntimeDep) -> list[CentreView]:
+def list_centres(
+    principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))], rt: RuntimeDep
+) -> list[CentreView]:
     return rt.directory.centres(principal)
 
 
 @router.get("/centres/{code}")
-def get_centre(code: str, principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))],
-               rt: RuntimeDep) -> CentreView:
+def get_centre(
+    code: str, principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))], rt: RuntimeDep
+) -> CentreView:
     return rt.directory.centre(principal, code)
 
 
 @router.get("/users")
-def list_users(principal: Annotated[Principal, Depends(Require(Permission.USERS_READ))],
-               rt: RuntimeDep) -> list[UserView]:
+def list_users(
+    principal: Annotated[Principal, Depends(Require(Permission.USERS_READ))], rt: RuntimeDep
+) -> list[UserView]:
     return rt.directory.users(principal)
 
 
 @router.get("/users/{username}")
-def get_user(username: str, principal: Annotated[Principal, Depends(Require(Permission.USERS_READ))],
-             rt: RuntimeDep) -> UserView:
+def get_user(
+    username: str, principal: Annotated[Principal, Depends(Require(Permission.USERS_READ))], rt: RuntimeDep
+) -> UserView:
     return rt.directory.user(principal, username)
 
 
 @router.post("/users", status_code=201)
-def create_user(body: UserCreate, principal: Annotated[Principal, Depends(Require(Permission.USERS_MANAGE))],
-                rt: RuntimeDep) -> UserView:
+def create_user(
+    body: UserCreate, principal: Annotated[Principal, Depends(Require(Permission.USERS_MANAGE))], rt: RuntimeDep
+) -> UserView:
     return rt.directory.create_user(principal, NewUser(**body.model_dump()))
 
 
 @router.patch("/users/{username}")
-def update_user(username: str, body: UserPatch,
-                principal: Annotated[Principal, Depends(Require(Permission.USERS_MANAGE))],
-                rt: RuntimeDep) -> UserView:
+def update_user(
+    username: str,
+    body: UserPatch,
+    principal: Annotated[Principal, Depends(Require(Permission.USERS_MANAGE))],
+    rt: RuntimeDep,
+) -> UserView:
     view = rt.directory.user(principal, username)
     if body.active is not None:
         view = rt.directory.set_active(principal, username, body.active)

@@ -69,8 +69,13 @@ class Directory:
             existing = {c.code: c for c in s.scalars(select(Centre))}
             for cfg in site.centres:
                 geo = json.dumps(cfg.jurisdiction.model_dump()) if cfg.jurisdiction else None
-                values = {"name": cfg.name, "timezone": cfg.timezone, "lat": cfg.position.lat,
-                          "lon": cfg.position.lon, "jurisdiction_geojson": geo}
+                values = {
+                    "name": cfg.name,
+                    "timezone": cfg.timezone,
+                    "lat": cfg.position.lat,
+                    "lon": cfg.position.lon,
+                    "jurisdiction_geojson": geo,
+                }
                 row = existing.get(cfg.code)
                 if row is None:
                     s.add(Centre(code=cfg.code, **values))
@@ -81,8 +86,13 @@ class Directory:
                     continue
                 changed.append(cfg.code)
             if changed:
-                self._audit.record(actor=actor, action="config.centres", target="centres",
-                                   details={"changed": changed, "site": site.name}, session=s)
+                self._audit.record(
+                    actor=actor,
+                    action="config.centres",
+                    target="centres",
+                    details={"changed": changed, "site": site.name},
+                    session=s,
+                )
         return changed
 
     def centres(self, viewer: Principal) -> list[CentreView]:
@@ -114,14 +124,27 @@ class Directory:
             centre_id = self._centre_id(s, new.centre) if new.centre else None
             if new.centre and not actor.sees(new.centre):
                 raise NotFound(f"no centre '{new.centre}'")
-            user = User(username=new.username, display_name=new.display_name or new.username,
-                        password_hash=password_hash, role=new.role.value, centre_id=centre_id,
-                        all_centres=new.all_centres, active=True, failed_logins=0, created_us=self._clock.now_us())
+            user = User(
+                username=new.username,
+                display_name=new.display_name or new.username,
+                password_hash=password_hash,
+                role=new.role.value,
+                centre_id=centre_id,
+                all_centres=new.all_centres,
+                active=True,
+                failed_logins=0,
+                created_us=self._clock.now_us(),
+            )
             s.add(user)
             s.flush()
-            self._audit.record(actor=actor.actor, action="users.create", target=f"user:{new.username}",
-                               centre=new.centre or "", details={"role": new.role.value,
-                                                                 "all_centres": new.all_centres}, session=s)
+            self._audit.record(
+                actor=actor.actor,
+                action="users.create",
+                target=f"user:{new.username}",
+                centre=new.centre or "",
+                details={"role": new.role.value, "all_centres": new.all_centres},
+                session=s,
+            )
             return self._view(s, user)
 
     def users(self, viewer: Principal) -> list[UserView]:
@@ -138,8 +161,9 @@ class Directory:
         return view
 
     def set_active(self, actor: Principal, username: str, active: bool) -> UserView:
-        return self._change(actor, username, "users.activate" if active else "users.deactivate",
-                            lambda u: setattr(u, "active", active))
+        return self._change(
+            actor, username, "users.activate" if active else "users.deactivate", lambda u: setattr(u, "active", active)
+        )
 
     def unlock(self, actor: Principal, username: str) -> UserView:
         def clear(u: User) -> None:
@@ -155,22 +179,28 @@ class Directory:
             if not actor.sees(centre):
                 raise NotFound(f"no centre '{centre}'")
             if s.get(CentreGrant, (user.id, centre_id)) is None:
-                s.add(CentreGrant(user_id=user.id, centre_id=centre_id, granted_by=actor.actor,
-                                  granted_us=self._clock.now_us()))
+                s.add(
+                    CentreGrant(
+                        user_id=user.id, centre_id=centre_id, granted_by=actor.actor, granted_us=self._clock.now_us()
+                    )
+                )
                 s.flush()
-                self._audit.record(actor=actor.actor, action="users.grant", target=f"user:{username}",
-                                   centre=centre, session=s)
+                self._audit.record(
+                    actor=actor.actor, action="users.grant", target=f"user:{username}", centre=centre, session=s
+                )
             return self._view(s, user)
 
     def revoke(self, actor: Principal, username: str, centre: str) -> UserView:
         with self._db.write() as s:
             user = self._user_for_change(s, actor, username)
             centre_id = self._centre_id(s, centre)
-            result = s.execute(delete(CentreGrant).where(CentreGrant.user_id == user.id,
-                                                         CentreGrant.centre_id == centre_id))
+            result = s.execute(
+                delete(CentreGrant).where(CentreGrant.user_id == user.id, CentreGrant.centre_id == centre_id)
+            )
             if getattr(result, "rowcount", 0):
-                self._audit.record(actor=actor.actor, action="users.revoke", target=f"user:{username}",
-                                   centre=centre, session=s)
+                self._audit.record(
+                    actor=actor.actor, action="users.revoke", target=f"user:{username}", centre=centre, session=s
+                )
             return self._view(s, user)
 
     # helpers -------------------------------------------------------------------------------------------
@@ -181,8 +211,9 @@ class Directory:
             apply(user)
             s.flush()
             view = self._view(s, user)
-            self._audit.record(actor=actor.actor, action=action, target=f"user:{username}",
-                               centre=view.centre or "", session=s)
+            self._audit.record(
+                actor=actor.actor, action=action, target=f"user:{username}", centre=view.centre or "", session=s
+            )
             return view
 
     def _user_for_change(self, s: Session, actor: Principal, username: str) -> User:
@@ -202,12 +233,24 @@ class Directory:
 
     def _view(self, s: Session, user: User) -> UserView:
         home = s.scalar(select(Centre.code).where(Centre.id == user.centre_id)) if user.centre_id else None
-        grants = s.scalars(select(Centre.code).join(CentreGrant, CentreGrant.centre_id == Centre.id)
-                           .where(CentreGrant.user_id == user.id).order_by(Centre.code))
+        grants = s.scalars(
+            select(Centre.code)
+            .join(CentreGrant, CentreGrant.centre_id == Centre.id)
+            .where(CentreGrant.user_id == user.id)
+            .order_by(Centre.code)
+        )
         locked = user.locked_until_us is not None and user.locked_until_us > self._clock.now_us()
-        return UserView(id=user.id, username=user.username, display_name=user.display_name, role=Role(user.role),
-                        centre=home, all_centres=user.all_centres, grants=tuple(grants), active=user.active,
-                        locked=locked)
+        return UserView(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=Role(user.role),
+            centre=home,
+            all_centres=user.all_centres,
+            grants=tuple(grants),
+            active=user.active,
+            locked=locked,
+        )
 
 
 def _centre_view(c: Centre) -> CentreView:

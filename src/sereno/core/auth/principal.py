@@ -32,6 +32,11 @@ class Principal:
 def cli_principal(os_user: str) -> Principal:
     """The operating-system account running an admin command: trusted because it can read the data directory."""
     return Principal(
-        user_id=0, username=f"cli:{os_user}", role=Role.ADMIN, centre=None, centres=None,
-        permissions=frozenset(Permission), via="cli",
+        user_id=0,
+        username=f"cli:{os_user}",
+        role=Role.ADMIN,
+        centre=None,
+        centres=None,
+        permissions=frozenset(Permission),
+        via="cli",
     )

@@ -23,7 +23,7 @@ from sereno.core.bus import EventBus
 from sereno.core.clock import Clock
 from sereno.core.db import Database
 
-TOKEN_PREFIX = "srn_"
+TOKEN_PREFIX = "srn_"  # noqa: S105 - a prefix, not a secret
 _SEEN_EVERY_US = 60_000_000  # a session's last-seen time is written at most once a minute
 
 
@@ -74,13 +74,25 @@ class AuthService:
             centre = self._home_code(s, user) if user is not None else None
             if user is None or not user.active:
                 self._passwords.verify(None, password)
-                self._audit.record(actor=f"user:{username[:64]}", action="auth.login_failed", target="session",
-                                   outcome="denied", details={"client": client, "reason": "unknown or inactive"},
-                                   session=s)
+                self._audit.record(
+                    actor=f"user:{username[:64]}",
+                    action="auth.login_failed",
+                    target="session",
+                    outcome="denied",
+                    details={"client": client, "reason": "unknown or inactive"},
+                    session=s,
+                )
                 refusal = InvalidCredentials("wrong username or password")
             elif user.locked_until_us is not None and user.locked_until_us > now:
-                self._audit.record(actor=f"user:{username}", action="auth.login_locked", target="session",
-                                   centre=centre or "", outcome="denied", details={"client": client}, session=s)
+                self._audit.record(
+                    actor=f"user:{username}",
+                    action="auth.login_locked",
+                    target="session",
+                    centre=centre or "",
+                    outcome="denied",
+                    details={"client": client},
+                    session=s,
+                )
                 refusal = AccountLocked((user.locked_until_us - now) / 1_000_000)
             elif not self._passwords.verify(user.password_hash, password):
                 refusal = self._fail(s, user, centre, client, now)
@@ -88,8 +100,11 @@ class AuthService:
                 result = self._open_session(s, user, centre, client, password, now)
         if refusal is not None:
             if isinstance(refusal, AccountLocked) and self._bus is not None:
-                self._bus.publish_threadsafe(AccountLockedOut(
-                    username=username, centre=centre, until_us=now + int(refusal.retry_after_s * 1_000_000)))
+                self._bus.publish_threadsafe(
+                    AccountLockedOut(
+                        username=username, centre=centre, until_us=now + int(refusal.retry_after_s * 1_000_000)
+                    )
+                )
             raise refusal
         return result
 
@@ -103,10 +118,24 @@ class AuthService:
         user.last_login_us = now
         token = secrets.token_urlsafe(32)
         expires = now + self._settings.session_max_hours * 3_600_000_000
-        s.add(LoginSession(token_hash=_digest(token), user_id=user.id, created_us=now, last_seen_us=now,
-                           expires_us=expires, client=client[:64]))
-        self._audit.record(actor=f"user:{user.username}", action="auth.login", target="session",
-                           centre=centre or "", details={"client": client}, session=s)
+        s.add(
+            LoginSession(
+                token_hash=_digest(token),
+                user_id=user.id,
+                created_us=now,
+                last_seen_us=now,
+                expires_us=expires,
+                client=client[:64],
+            )
+        )
+        self._audit.record(
+            actor=f"user:{user.username}",
+            action="auth.login",
+            target="session",
+            centre=centre or "",
+            details={"client": client},
+            session=s,
+        )
         return LoginResult(token=token, expires_us=expires, principal=self._principal(s, user, "session"))
 
     def _fail(self, s: Session, user: User, centre: str | None, client: str, now: int) -> AuthError:
@@ -117,8 +146,15 @@ class AuthService:
             user.locked_until_us = now + self._settings.lockout_minutes * 60_000_000
             user.failed_logins = 0
             details["locked_minutes"] = self._settings.lockout_minutes
-        self._audit.record(actor=f"user:{user.username}", action="auth.lockout" if locked else "auth.login_failed",
-                           target="session", centre=centre or "", outcome="denied", details=details, session=s)
+        self._audit.record(
+            actor=f"user:{user.username}",
+            action="auth.lockout" if locked else "auth.login_failed",
+            target="session",
+            centre=centre or "",
+            outcome="denied",
+            details=details,
+            session=s,
+        )
         if locked:
             return AccountLocked(self._settings.lockout_minutes * 60.0)
         return InvalidCredentials("wrong username or password")
@@ -126,8 +162,9 @@ class AuthService:
     def logout(self, token: str, principal: Principal) -> None:
         with self._db.write() as s:
             s.execute(delete(LoginSession).where(LoginSession.token_hash == _digest(token)))
-            self._audit.record(actor=principal.actor, action="auth.logout", target="session",
-                               centre=principal.centre or "", session=s)
+            self._audit.record(
+                actor=principal.actor, action="auth.logout", target="session", centre=principal.centre or "", session=s
+            )
 
     def resolve_session(self, token: str) -> Principal | None:
         now = self._clock.now_us()
@@ -143,8 +180,9 @@ class AuthService:
             stale = now - row.last_seen_us > _SEEN_EVERY_US
         if stale:
             with self._db.write() as w:
-                w.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token))
-                          .values(last_seen_us=now))
+                w.execute(
+                    update(LoginSession).where(LoginSession.token_hash == _digest(token)).values(last_seen_us=now)
+                )
         return principal
 
     # API tokens ----------------------------------------------------------------------------------------
@@ -156,21 +194,33 @@ class AuthService:
         now = self._clock.now_us()
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._db.write() as s:
-            row = ApiToken(user_id=self._user_id(s, principal.username), name=name, token_hash=_digest(token),
-                           created_us=now, expires_us=now + ttl_days * 86_400_000_000 if ttl_days else None,
-                           revoked=False)
+            row = ApiToken(
+                user_id=self._user_id(s, principal.username),
+                name=name,
+                token_hash=_digest(token),
+                created_us=now,
+                expires_us=now + ttl_days * 86_400_000_000 if ttl_days else None,
+                revoked=False,
+            )
             s.add(row)
             s.flush()
-            self._audit.record(actor=principal.actor, action="auth.token_create", target=f"token:{row.id}",
-                               centre=principal.centre or "", details={"name": name, "ttl_days": ttl_days},
-                               session=s)
+            self._audit.record(
+                actor=principal.actor,
+                action="auth.token_create",
+                target=f"token:{row.id}",
+                centre=principal.centre or "",
+                details={"name": name, "ttl_days": ttl_days},
+                session=s,
+            )
             return _token_view(row), token
 
     def tokens(self, principal: Principal) -> list[TokenView]:
         with self._db.read() as s:
             user_id = self._user_id(s, principal.username)
-            return [_token_view(t) for t in s.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                                      .order_by(ApiToken.id))]
+            return [
+                _token_view(t)
+                for t in s.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+            ]
 
     def revoke_token(self, principal: Principal, token_id: int) -> None:
         with self._db.write() as s:
@@ -178,8 +228,13 @@ class AuthService:
             if row is None or row.user_id != self._user_id(s, principal.username):
                 raise NotFound(f"no token {token_id}")
             row.revoked = True
-            self._audit.record(actor=principal.actor, action="auth.token_revoke", target=f"token:{token_id}",
-                               centre=principal.centre or "", session=s)
+            self._audit.record(
+                actor=principal.actor,
+                action="auth.token_revoke",
+                target=f"token:{token_id}",
+                centre=principal.centre or "",
+                session=s,
+            )
 
     def resolve_token(self, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
@@ -213,11 +268,21 @@ class AuthService:
         home = self._home_code(s, user)
         centres: frozenset[str] | None = None
         if not user.all_centres:
-            granted = s.scalars(select(Centre.code).join(CentreGrant, CentreGrant.centre_id == Centre.id)
-                                .where(CentreGrant.user_id == user.id))
+            granted = s.scalars(
+                select(Centre.code)
+                .join(CentreGrant, CentreGrant.centre_id == Centre.id)
+                .where(CentreGrant.user_id == user.id)
+            )
             centres = frozenset(granted) | ({home} if home else set())
-        return Principal(user_id=user.id, username=user.username, role=role, centre=home, centres=centres,
-                         permissions=ROLE_PERMISSIONS[role], via=via)
+        return Principal(
+            user_id=user.id,
+            username=user.username,
+            role=role,
+            centre=home,
+            centres=centres,
+            permissions=ROLE_PERMISSIONS[role],
+            via=via,
+        )
 
     @staticmethod
     def _home_code(s: Session, user: User) -> str | None:
@@ -232,5 +297,11 @@ class AuthService:
 
 
 def _token_view(t: ApiToken) -> TokenView:
-    return TokenView(id=t.id, name=t.name, created_us=t.created_us, expires_us=t.expires_us,
-                     last_used_us=t.last_used_us, revoked=t.revoked)
+    return TokenView(
+        id=t.id,
+        name=t.name,
+        created_us=t.created_us,
+        expires_us=t.expires_us,
+        last_used_us=t.last_used_us,
+        revoked=t.revoked,
+    )
