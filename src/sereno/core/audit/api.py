@@ -52,21 +52,49 @@ def search(
     before_seq: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EntryOut]:
-    query = AuditQuery(actor=actor, action=action, centres=principal.centres, since_us=since_us,
-                       until_us=until_us, before_seq=before_seq, limit=limit)
+    query = AuditQuery(
+        actor=actor,
+        action=action,
+        centres=principal.centres,
+        since_us=since_us,
+        until_us=until_us,
+        before_seq=before_seq,
+        limit=limit,
+    )
     rows = rt.audit.search(query)
-    rt.audit.record(actor=principal.actor, action="audit.search", target="audit", centre=principal.centre or "",
-                    details={"actor": actor, "action": action, "results": len(rows)})
-    return [EntryOut(seq=r.seq, ts_us=r.ts_us, actor=r.actor, action=r.action, target=r.target, centre=r.centre,
-                     outcome=r.outcome, details=r.details, hash=r.hash) for r in rows]
+    rt.audit.record(
+        actor=principal.actor,
+        action="audit.search",
+        target="audit",
+        centre=principal.centre or "",
+        details={"actor": actor, "action": action, "results": len(rows)},
+    )
+    return [
+        EntryOut(
+            seq=r.seq,
+            ts_us=r.ts_us,
+            actor=r.actor,
+            action=r.action,
+            target=r.target,
+            centre=r.centre,
+            outcome=r.outcome,
+            details=r.details,
+            hash=r.hash,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/verify")
 def verify(principal: Verifier, rt: RuntimeDep) -> VerifyOut:
     signer = rt.audit.signer
     report = verify_log(rt.db, {signer.key_id: signer.public})
-    rt.audit.record(actor=principal.actor, action="audit.verify", target="audit",
-                    details={"ok": report.ok, "entries": report.entries})
+    rt.audit.record(
+        actor=principal.actor,
+        action="audit.verify",
+        target="audit",
+        details={"ok": report.ok, "entries": report.entries},
+    )
     return VerifyOut(**report.__dict__)
 
 
