@@ -39,7 +39,7 @@ def test_every_route_declares_a_permission_or_is_explicitly_public(rt: Runtime) 
     unguarded = [f"{sorted(r.methods)} {r.path}" for r in routes if not _guards(r)]
     assert unguarded == []
     public = sorted(r.path for r in routes if any(isinstance(g, Public) for g in _guards(r)))
-    assert public == ["/api/auth/login", "/healthz", "/readyz"]
+    assert public == ["/", "/api/auth/login", "/healthz", "/readyz"]
 
 
 def test_health_and_readiness(client: TestClient) -> None:
@@ -71,3 +71,11 @@ def test_extra_fields_are_refused(client: TestClient) -> None:
 def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/auth/login" in spec["paths"] and "/api/audit/entries" in spec["paths"]
+
+
+def test_console_page_and_modules_are_served_offline(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "/static/console.js" in page.text
+    module = client.get("/static/console.js")
+    assert module.status_code == 200 and "javascript" in module.headers["content-type"]
+    assert "http" not in page.text.replace("http-equiv", "")  # no CDN: everything comes from this server

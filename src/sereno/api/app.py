@@ -8,10 +8,11 @@ from fastapi import FastAPI
 from sereno import __version__
 from sereno.api import health, problems
 from sereno.app import Runtime
+from sereno.console import api as console_api
 from sereno.core.audit import api as audit_api
 from sereno.core.auth import api as auth_api
 
-ROUTERS = (health.router, auth_api.router, audit_api.router)
+ROUTERS = (health.router, auth_api.router, audit_api.router, console_api.router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -34,4 +35,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static", console_api.static_files, name="static")
     return app

@@ -1,0 +1,1 @@
+"""The web console: templates and static ES modules served by the API process, no build step."""
