@@ -145,3 +145,10 @@ def test_weak_passwords_are_refused(rt: Runtime) -> None:
         rt.directory.create_user(
             cli_principal("t"), NewUser(username="x", password="short", role=Role.OPERATOR, centre="north")
         )
+
+
+def test_hostile_username_is_audited_safely(rt: Runtime) -> None:
+    with pytest.raises(InvalidCredentials):
+        rt.auth.login("evil\x1fname\n", "whatever password", "10.0.0.1")
+    newest = rt.audit.search(AuditQuery(action="auth.", limit=1))[0]
+    assert newest.actor == "user:evil?name?"

@@ -27,6 +27,11 @@ TOKEN_PREFIX = "srn_"  # noqa: S105 - a prefix, not a secret
 _SEEN_EVERY_US = 60_000_000  # a session's last-seen time is written at most once a minute
 
 
+def _printable(text: str) -> str:
+    """An attempted username goes into the audit log as typed, minus control characters."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -75,7 +80,7 @@ class AuthService:
             if user is None or not user.active:
                 self._passwords.verify(None, password)
                 self._audit.record(
-                    actor=f"user:{username[:64]}",
+                    actor=f"user:{_printable(username[:64])}",
                     action="auth.login_failed",
                     target="session",
                     outcome="denied",
