@@ -20,8 +20,15 @@ def fill(rt: Runtime, n: int = 25) -> None:
 
 
 def verify(rt: Runtime) -> VerifyReport:
+    """Every case runs through one pass and through parallel range workers: both must say the same."""
     signer = rt.audit.signer
-    return verify_log(rt.db, {signer.key_id: signer.public})
+    keys = {signer.key_id: signer.public}
+    serial = verify_log(rt.db, keys, workers=1)
+    for workers in (2, 3):
+        parallel = verify_log(rt.db, keys, workers=workers)
+        parallel.seconds = serial.seconds
+        assert parallel == serial, f"{workers} workers disagree with one pass"
+    return serial
 
 
 def sql(rt: Runtime, statement: str, **params: object) -> None:
@@ -85,12 +92,13 @@ def test_hash_rewritten_to_match_breaks_the_next_link(rt: Runtime) -> None:
     assert "does not link" in report.problem
 
 
-def test_removed_entry_is_named(rt: Runtime) -> None:
+@pytest.mark.parametrize("seq", [1, 9, 13, 14, 18])  # 13/14 and 18 are range boundaries for 2 and 3 workers
+def test_removed_entry_is_named(rt: Runtime, seq: int) -> None:
     fill(rt)
-    sql(rt, "DELETE FROM audit_entries WHERE seq = 9")
+    sql(rt, "DELETE FROM audit_entries WHERE seq = :seq", seq=seq)
     report = verify(rt)
-    assert report.first_bad_seq == 9
-    assert "missing" in report.problem
+    assert report.first_bad_seq == seq
+    assert report.problem == f"entry {seq} is missing (next stored entry is {seq + 1})"
 
 
 def test_removed_entry_with_renumbering_breaks_the_link(rt: Runtime) -> None:
