@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sereno.cameras.service import CameraService
 from sereno.config.settings import Settings
 from sereno.core import migrate
 from sereno.core.audit.service import AuditLog
@@ -13,6 +14,7 @@ from sereno.core.auth.throttle import LoginThrottle
 from sereno.core.bus import EventBus, InProcessBus
 from sereno.core.clock import Clock, SystemClock
 from sereno.core.db import Database
+from sereno.core.sealing import MasterKeys
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Runtime:
     auth: AuthService
     directory: Directory
     throttle: LoginThrottle
+    cameras: CameraService
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
@@ -37,6 +40,8 @@ class Runtime:
         signer = CheckpointSigner.load_or_create(settings.keys_dir)
         audit = AuditLog(db, clock, signer, checkpoint_every=settings.audit_checkpoint_every, bus=bus)
         passwords = Passwords(settings.auth)
+        directory = Directory(db, clock, audit, passwords)
+        keys = MasterKeys.load_or_create(settings.keys_dir)
         return cls(
             settings=settings,
             db=db,
@@ -44,8 +49,9 @@ class Runtime:
             bus=bus,
             audit=audit,
             auth=AuthService(db, clock, audit, passwords, settings.auth, bus),
-            directory=Directory(db, clock, audit, passwords),
+            directory=directory,
             throttle=LoginThrottle(clock, settings.auth.attempts_per_minute_per_client),
+            cameras=CameraService(db, clock, audit, directory, keys, bus),
         )
 
     def close(self) -> None:

@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from sereno import __version__
 from sereno.api import health, problems
 from sereno.app import Runtime
+from sereno.cameras import api as cameras_api
 from sereno.console import api as console_api
 from sereno.core.audit import api as audit_api
 from sereno.core.auth import api as auth_api
 
-ROUTERS = (health.router, auth_api.router, audit_api.router, console_api.router)
+ROUTERS = (health.router, auth_api.router, audit_api.router, cameras_api.router, console_api.router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sereno.core import errors
 from sereno.core.auth import errors as auth_errors
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,10 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-_AUTH_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
-    auth_errors.NotFound: (404, "not-found", "Not found"),
-    auth_errors.Conflict: (409, "conflict", "Conflict"),
-    auth_errors.Invalid: (422, "invalid", "Invalid request"),
+_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    errors.NotFound: (404, "not-found", "Not found"),
+    errors.Conflict: (409, "conflict", "Conflict"),
+    errors.Invalid: (422, "invalid", "Invalid request"),
     auth_errors.InvalidCredentials: (401, "invalid-credentials", "Wrong username or password"),
 }
 
@@ -52,8 +53,8 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, headers=exc.headers)
 
-    @app.exception_handler(auth_errors.AuthError)
-    async def _auth(request: Request, exc: auth_errors.AuthError) -> JSONResponse:
+    @app.exception_handler(errors.SerenoError)
+    async def _refused(request: Request, exc: errors.SerenoError) -> JSONResponse:
         if isinstance(exc, auth_errors.AccountLocked):
             retry = max(1, int(exc.retry_after_s))
             return problem_response(
@@ -64,7 +65,7 @@ def install(app: FastAPI) -> None:
                 f"too many failed logins; try again in {retry} s",
                 headers={"Retry-After": str(retry)},
             )
-        status, slug, title = _AUTH_ERRORS.get(type(exc), (400, "bad-request", "Bad request"))
+        status, slug, title = _ERRORS.get(type(exc), (400, "bad-request", "Bad request"))
         return problem_response(request, status, slug, title, str(exc))
 
     @app.exception_handler(RequestValidationError)

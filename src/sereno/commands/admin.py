@@ -7,8 +7,8 @@ import typer
 from rich.console import Console
 
 from sereno.commands.common import DatabaseUrl, DataDir, console, operator, runtime_from, settings_from
-from sereno.core.auth.errors import AuthError
 from sereno.core.auth.permissions import Role
+from sereno.core.errors import SerenoError
 
 app = typer.Typer(help="Administer users and tokens.", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def create_user(
         view = rt.directory.create_user(
             operator(), NewUser(username=username, password=secret, role=role, centre=centre, all_centres=all_centres)
         )
-    except AuthError as exc:
+    except SerenoError as exc:
         console.print(f"[red]cannot create user:[/red] {exc}")
         raise typer.Exit(2) from None
     finally:
@@ -50,7 +50,7 @@ def unlock(username: str, data_dir: Path | None = DataDir, database_url: str | N
     rt = runtime_from(settings_from(data_dir, database_url))
     try:
         rt.directory.unlock(operator(), username)
-    except AuthError as exc:
+    except SerenoError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     finally:

@@ -10,6 +10,7 @@ from sereno.app import Runtime
 from sereno.config.settings import Settings
 from sereno.config.site import SiteConfigError, load_site
 from sereno.core.auth.principal import Principal, cli_principal
+from sereno.core.errors import SerenoError
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -44,3 +45,8 @@ def sync_site(rt: Runtime, actor: str) -> None:
             console.print(f"{exc.path}: {line}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
     rt.directory.sync_centres(site, actor)
+    try:
+        rt.cameras.sync_from_site(site, cli_principal(actor))
+    except SerenoError as exc:
+        console.print(f"{rt.settings.site_file}: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None

@@ -40,3 +40,10 @@ class CameraConfig(StrictModel):
     )
     retention_days: int = Field(title="Retention (days)", ge=1, le=3650)
     privacy_masks: list[PrivacyMask] = Field(default_factory=list, title="Privacy masks")
+    username: str | None = Field(default=None, title="Stream username")
+    password_env: str | None = Field(
+        default=None,
+        title="Password variable",
+        description="Name of the environment variable holding the stream password (never the password itself)",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+    )

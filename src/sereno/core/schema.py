@@ -1,8 +1,9 @@
 """Every capability's tables, imported in one place so migrations and tests see the whole schema."""
 
+from sereno.cameras import models as camera_models
 from sereno.core.audit import models as audit_models
 from sereno.core.auth import models as auth_models
 from sereno.core.db import Base
 
 metadata = Base.metadata
-MODEL_MODULES = (audit_models, auth_models)
+MODEL_MODULES = (audit_models, auth_models, camera_models)

@@ -64,6 +64,7 @@ class DemoRunner:
         rt = Runtime.build(settings)
         try:
             rt.directory.sync_centres(site, "demo")
+            rt.cameras.sync_from_site(site, cli_principal("demo"))
             users = self._seed_users(rt, site)
             return asyncio.run(self._serve(rt, site, users, for_seconds))
         finally:
@@ -118,6 +119,7 @@ class DemoRunner:
             "site": site.name,
             "centres": len(site.centres),
             "cameras_configured": len(site.cameras),
+            "cameras_registered": len(rt.cameras.visible(cli_principal("demo"))),
             "units_configured": len(site.units),
             "users_created": len(users),
             "smoke": smoke,

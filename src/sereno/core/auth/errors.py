@@ -1,7 +1,11 @@
 """Errors of the auth capability; the API turns each into one problem type."""
 
+from sereno.core.errors import Conflict, Invalid, NotFound, SerenoError
 
-class AuthError(Exception):
+__all__ = ["AccountLocked", "AuthError", "Conflict", "Invalid", "InvalidCredentials", "NotFound"]
+
+
+class AuthError(SerenoError):
     pass
 
 
@@ -13,15 +17,3 @@ class AccountLocked(AuthError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__("account locked after repeated failed logins")
         self.retry_after_s = retry_after_s
-
-
-class NotFound(AuthError):
-    pass
-
-
-class Conflict(AuthError):
-    pass
-
-
-class Invalid(AuthError):
-    pass

@@ -22,9 +22,11 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     AUDIT_VERIFY = "audit:verify"
     CONFIG_READ = "config:read"
+    CAMERAS_READ = "cameras:read"
+    CAMERAS_MANAGE = "cameras:manage"
 
 
-_EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ})
+_EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ, Permission.CAMERAS_READ})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: _EVERYONE,
