@@ -17,6 +17,7 @@ def test_demo_runs_for_a_while_and_summarises(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["centres"] == 3 and summary["users_created"] == 11
+    assert summary["cameras_registered"] == 3
     assert summary["smoke"] == {"ready": True, "login_status": 200, "operator_sees_centres": ["north"]}
     assert summary["audit"]["verified"] is True and summary["audit"]["entries"] >= 15
     assert "password:" in proc.stderr  # the generated credentials are shown to the person running it
