@@ -79,3 +79,9 @@ def test_console_page_and_modules_are_served_offline(client: TestClient) -> None
     module = client.get("/static/console.js")
     assert module.status_code == 200 and "javascript" in module.headers["content-type"]
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN: everything comes from this server
+
+
+def test_nul_characters_are_a_422_on_every_database(client: TestClient) -> None:
+    response = client.post("/api/auth/login", json={"username": "a\x00b", "password": "whatever"})
+    assert response.status_code in (401, 422)  # SQLite stores NUL; PostgreSQL refuses it: never a 500
+    assert response.headers["content-type"] == "application/problem+json"

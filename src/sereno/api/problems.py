@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sereno.core import errors
@@ -67,6 +68,17 @@ def install(app: FastAPI) -> None:
             )
         status, slug, title = _ERRORS.get(type(exc), (400, "bad-request", "Bad request"))
         return problem_response(request, status, slug, title, str(exc))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the schema let through (PostgreSQL: a NUL character in text).
+        return problem_response(
+            request,
+            422,
+            "invalid",
+            "Invalid request",
+            "a value could not be stored or compared (control characters such as NUL)",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
