@@ -15,6 +15,12 @@ from sereno.core.bus import EventBus, InProcessBus
 from sereno.core.clock import Clock, SystemClock
 from sereno.core.db import Database
 from sereno.core.sealing import MasterKeys
+from sereno.ingest.service import IngestService
+from sereno.privacy.ring import FrameRing
+from sereno.privacy.service import PrivacyService
+from sereno.recording.retention import RetentionService
+from sereno.recording.service import RecordingService
+from sereno.recording.storage import LocalSegmentStore
 
 
 @dataclass
@@ -28,6 +34,11 @@ class Runtime:
     directory: Directory
     throttle: LoginThrottle
     cameras: CameraService
+    keys: MasterKeys
+    ingest: IngestService
+    recording: RecordingService
+    retention: RetentionService
+    privacy: PrivacyService
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
@@ -42,6 +53,9 @@ class Runtime:
         passwords = Passwords(settings.auth)
         directory = Directory(db, clock, audit, passwords)
         keys = MasterKeys.load_or_create(settings.keys_dir)
+        cameras = CameraService(db, clock, audit, directory, keys, bus)
+        store = LocalSegmentStore(settings.media_dir)
+        recording = RecordingService(db, clock, audit, cameras, keys, store, bus)
         return cls(
             settings=settings,
             db=db,
@@ -51,7 +65,12 @@ class Runtime:
             auth=AuthService(db, clock, audit, passwords, settings.auth, bus),
             directory=directory,
             throttle=LoginThrottle(clock, settings.auth.attempts_per_minute_per_client),
-            cameras=CameraService(db, clock, audit, directory, keys, bus),
+            cameras=cameras,
+            keys=keys,
+            ingest=IngestService(db, clock, cameras),
+            recording=recording,
+            retention=RetentionService(db, clock, audit, cameras, store, bus),
+            privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
         )
 
     def close(self) -> None:

@@ -12,8 +12,20 @@ from sereno.cameras import api as cameras_api
 from sereno.console import api as console_api
 from sereno.core.audit import api as audit_api
 from sereno.core.auth import api as auth_api
+from sereno.ingest import api as ingest_api
+from sereno.privacy import api as privacy_api
+from sereno.recording import api as recording_api
 
-ROUTERS = (health.router, auth_api.router, audit_api.router, cameras_api.router, console_api.router)
+ROUTERS = (
+    health.router,
+    auth_api.router,
+    audit_api.router,
+    cameras_api.router,
+    ingest_api.router,
+    recording_api.router,
+    privacy_api.router,
+    console_api.router,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -45,6 +45,7 @@ _ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     errors.NotFound: (404, "not-found", "Not found"),
     errors.Conflict: (409, "conflict", "Conflict"),
     errors.Invalid: (422, "invalid", "Invalid request"),
+    errors.Unavailable: (503, "unavailable", "Not available"),
     auth_errors.InvalidCredentials: (401, "invalid-credentials", "Wrong username or password"),
 }
 

@@ -23,6 +23,7 @@ class Camera(Base):
     purpose: Mapped[str] = mapped_column(Text)
     retention_days: Mapped[int] = mapped_column(Integer)
     privacy_masks_json: Mapped[str] = mapped_column(Text, default="[]")
+    anonymiser: Mapped[str | None] = mapped_column(String(40), default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_us: Mapped[int] = mapped_column(BigInteger)
     updated_us: Mapped[int] = mapped_column(BigInteger)

@@ -44,6 +44,7 @@ class CameraView:
     purpose: str
     retention_days: int
     privacy_masks: list[PrivacyMask]
+    anonymiser: str | None
     username: str | None
     has_password: bool
     enabled: bool
@@ -76,6 +77,11 @@ class CameraService:
         with self._db.read() as s:
             rows = s.scalars(select(Camera).order_by(Camera.centre, Camera.id))
             return [_view(c) for c in rows if viewer.sees(c.centre)]
+
+    def registered(self) -> list[CameraView]:
+        """Every camera, for workers (recorder, retention) that act on all of them; never for people."""
+        with self._db.read() as s:
+            return [_view(c) for c in s.scalars(select(Camera).order_by(Camera.id))]
 
     def get(self, viewer: Principal, camera_id: str) -> CameraView:
         with self._db.read() as s:
@@ -182,6 +188,7 @@ class CameraService:
         row.main_url, row.sub_url = cfg.main_url, cfg.sub_url
         row.purpose, row.retention_days = cfg.purpose, cfg.retention_days
         row.privacy_masks_json = json.dumps([m.model_dump() for m in cfg.privacy_masks])
+        row.anonymiser = cfg.anonymiser
         row.username = cfg.username
         if password is not None:
             row.password_sealed = self._keys.seal(password.encode(), f"camera:{cfg.id}:password")
@@ -212,6 +219,7 @@ def _view(c: Camera) -> CameraView:
         purpose=c.purpose,
         retention_days=c.retention_days,
         privacy_masks=[PrivacyMask.model_validate(m) for m in json.loads(c.privacy_masks_json)],
+        anonymiser=c.anonymiser,
         username=c.username,
         has_password=c.password_sealed is not None,
         enabled=c.enabled,
@@ -231,6 +239,7 @@ def _differs(view: CameraView, cfg: CameraConfig) -> bool:
         "purpose",
         "retention_days",
         "privacy_masks",
+        "anonymiser",
         "username",
     )
     return any(getattr(view, f) != getattr(cfg, f) for f in fields)
@@ -242,5 +251,6 @@ def _audit_details(cfg: CameraConfig, password: str | None) -> dict[str, object]
         "purpose": cfg.purpose,
         "retention_days": cfg.retention_days,
         "masks": len(cfg.privacy_masks),
+        "anonymiser": cfg.anonymiser,
         "password_changed": password is not None,
     }

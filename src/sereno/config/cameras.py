@@ -40,6 +40,12 @@ class CameraConfig(StrictModel):
     )
     retention_days: int = Field(title="Retention (days)", ge=1, le=3650)
     privacy_masks: list[PrivacyMask] = Field(default_factory=list, title="Privacy masks")
+    anonymiser: str | None = Field(
+        default="pixelate-motion",
+        title="Anonymiser",
+        description="The privacy filter every viewed frame passes; empty: this camera shows nothing to anyone",
+        pattern=r"^[a-z0-9-]{1,40}$",
+    )
     username: str | None = Field(default=None, title="Stream username")
     password_env: str | None = Field(
         default=None,

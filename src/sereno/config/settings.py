@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sereno.config.auth import AuthSettings
+from sereno.config.recording import RecordingSettings
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
         default=1000, ge=1, title="Audit checkpoint interval", description="Entries between signed checkpoints"
     )
     auth: AuthSettings = Field(default_factory=AuthSettings, title="Authentication")
+    recording: RecordingSettings = Field(default_factory=RecordingSettings, title="Recording")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -41,3 +43,12 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def live_dir(self) -> Path:
+        """The latest anonymised frames per camera (see privacy/ring.py)."""
+        return self.data_dir / "live"

@@ -15,3 +15,7 @@ class Conflict(SerenoError):
 
 class Invalid(SerenoError):
     pass
+
+
+class Unavailable(SerenoError):
+    """Exists, but cannot be served now (a camera with no anonymised view shows nothing rather than the original)."""

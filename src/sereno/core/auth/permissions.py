@@ -24,17 +24,21 @@ class Permission(StrEnum):
     CONFIG_READ = "config:read"
     CAMERAS_READ = "cameras:read"
     CAMERAS_MANAGE = "cameras:manage"
+    VIDEO_VIEW = "video:view"  # anonymised live view, playback and the recording index
+    HOLDS_MANAGE = "holds:manage"  # place and release legal holds
 
 
 _EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ, Permission.CAMERAS_READ})
 
+_WATCHERS = _EVERYONE | {Permission.VIDEO_VIEW}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: _EVERYONE,
+    Role.OPERATOR: _WATCHERS,
     Role.CALL_TAKER: _EVERYONE,
-    Role.DISPATCHER: _EVERYONE,
-    Role.WARNING_OFFICER: _EVERYONE,
-    Role.SUPERVISOR: _EVERYONE | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
-    Role.LEGAL_LIAISON: _EVERYONE | {Permission.AUDIT_READ},
+    Role.DISPATCHER: _WATCHERS,
+    Role.WARNING_OFFICER: _WATCHERS,
+    Role.SUPERVISOR: _WATCHERS | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
+    Role.LEGAL_LIAISON: _WATCHERS | {Permission.AUDIT_READ, Permission.HOLDS_MANAGE},
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.USERS_READ},
     Role.ADMIN: frozenset(Permission),
 }

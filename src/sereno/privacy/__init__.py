@@ -1,0 +1,1 @@
+"""What people are allowed to see: anonymisers, privacy masks, and the anonymised stream (live and recorded)."""

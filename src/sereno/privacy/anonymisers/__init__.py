@@ -1,0 +1,1 @@
+"""Anonymiser plugins: each module defines NAME, Config (a strict pydantic model) and create(config)."""

@@ -1,0 +1,1 @@
+"""Sealed recording: segments, index, retention, legal hold, playback."""
