@@ -1,6 +1,10 @@
 """Simulated cameras are real RTSP servers with real H.264, and a camera can be dropped and resumed."""
 
+import shutil
+import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import av
 import pytest
@@ -21,6 +25,27 @@ SMALL = StreamSpec(320, 180, 10, 300)
 TINY = StreamSpec(160, 96, 5, 100)
 
 
+def luma(frame: av.VideoFrame) -> list[bytes]:
+    """The Y plane's rows without the decoder's line padding, whose bytes are whatever was in memory."""
+    plane = frame.planes[0]
+    data = bytes(plane)
+    return [data[row * plane.line_size : row * plane.line_size + frame.width] for row in range(frame.height)]
+
+
+def changed(before: list[bytes], after: list[bytes], step: int = 2, levels: int = 30) -> float:
+    """Share of (subsampled) pixels whose brightness moved by more than `levels`.
+
+    A figure or a car passing changes its pixels by far more than that; sensor noise and coding artefacts on a
+    still view do not, so the share tells motion from no motion without tuning to the encoder's mood.
+    """
+    total = moved = 0
+    for row_a, row_b in zip(before[::step], after[::step], strict=True):
+        for x in range(0, len(row_a), step):
+            total += 1
+            moved += abs(row_a[x] - row_b[x]) > levels
+    return moved / total
+
+
 def read_frames(url: str, count: int = 3, timeout_s: float = 10.0) -> list[tuple[int, int, str]]:
     with av.open(url, options={"rtsp_transport": "tcp"}, timeout=timeout_s) as container:
         stream = container.streams.video[0]
@@ -35,7 +60,12 @@ def read_frames(url: str, count: int = 3, timeout_s: float = 10.0) -> list[tuple
 @pytest.fixture(scope="module")
 def sim() -> SimulatedCameraServer:
     server = SimulatedCameraServer(
-        [SimulatedCamera("cam-a", "day", SMALL, TINY), SimulatedCamera("cam-b", "night", SMALL, TINY)]
+        [
+            SimulatedCamera("cam-a", "day", SMALL, TINY),
+            SimulatedCamera("cam-b", "night", SMALL, TINY),
+            SimulatedCamera("cam-c", "traffic", SMALL, TINY),
+            SimulatedCamera("cam-d", "empty", SMALL, TINY),
+        ]
     )
     with server:
         yield server
@@ -73,3 +103,72 @@ def test_drop_disconnects_a_client_that_is_watching(sim: SimulatedCameraServer) 
                 next(frames)
         assert time.monotonic() - started < 15
     sim.resume("cam-b")
+
+
+@pytest.mark.parametrize(("camera", "scene"), [("cam-a", "day"), ("cam-b", "night"), ("cam-c", "traffic")])
+@pytest.mark.parametrize("spec", [("main", SMALL), ("sub", TINY)], ids=["main", "sub"])
+def test_scenes_with_people_and_cars_move(
+    sim: SimulatedCameraServer, camera: str, scene: str, spec: tuple[str, StreamSpec]
+) -> None:
+    stream, size = spec
+    first, second = frames_a_second_apart(sim.url(camera, stream), size.fps)
+    assert changed(first, second) > 0.03, scene  # measured 6-15%: several walkers and cars each moved
+
+
+def test_the_empty_scene_holds_still(sim: SimulatedCameraServer) -> None:
+    for stream, size in (("main", SMALL), ("sub", TINY)):
+        first, second = frames_a_second_apart(sim.url("cam-d", stream), size.fps)
+        assert changed(first, second) < 0.005  # noise only: measured 0
+
+
+def frames_a_second_apart(url: str, fps: int) -> tuple[list[bytes], list[bytes]]:
+    with av.open(url, options={"rtsp_transport": "tcp"}, timeout=10) as container:
+        frames = []
+        for frame in container.decode(container.streams.video[0]):
+            frames.append(luma(frame))
+            if len(frames) == 2 + fps + 1:  # skip the first two in case the decoder joined mid-picture
+                return frames[2], frames[-1]
+    raise AssertionError("the stream ended early")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is needed to make a clip")
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    make = ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-t", "4"]
+    make += ["-c:v", "libx264", "-g", "25"]
+    subprocess.run([*make, str(path)], check=True, timeout=60)
+    return path
+
+
+def test_a_clip_plays_from_its_start_to_every_client_in_real_time(clip: Path) -> None:
+    with av.open(str(clip)) as container:
+        opening = luma(next(container.decode(video=0)))
+
+    def watch(delay_s: float, url: str) -> tuple[float, float, list[av.VideoFrame]]:
+        time.sleep(delay_s)
+        started = time.monotonic()
+        with av.open(url, options={"rtsp_transport": "tcp"}, timeout=10) as container:
+            frames = list(container.decode(video=0))
+        return started, time.monotonic(), frames
+
+    with SimulatedCameraServer([], clips={"testsrc": clip}) as server, ThreadPoolExecutor(2) as pool:
+        url = server.clip_url("testsrc")
+        # The second viewer arrives a second into the first one's playback; a shared stream would start it there.
+        early, late = pool.map(watch, (0.0, 1.0), (url, url))
+
+    assert late[0] < early[1]  # they watched at the same time
+    for started, ended, frames in (early, late):
+        assert 90 <= len(frames) <= 100  # 4 s at 25 fps
+        assert {(f.width, f.height) for f in frames} == {(320, 180)}
+        assert luma(frames[0]) == opening  # the very first picture of the file, bit for bit
+        assert next(f.time for f in frames if f.time is not None) < 0.2
+        assert ended - started > 3.0  # paced by the file's timestamps, not read as fast as the disk allows
+
+
+def test_clips_are_checked_before_they_are_served(tmp_path: Path) -> None:
+    with pytest.raises(SimulatorError, match="no such file"):
+        SimulatedCameraServer([], clips={"gone": tmp_path / "gone.mp4"}).start()
+    with SimulatedCameraServer([]) as server, pytest.raises(SimulatorError, match="no clip"):
+        server.clip_url("gone")

@@ -2,7 +2,8 @@
 
 The RTSP server itself (`rtsp_server.py`) runs under Debian's Python, where GStreamer's bindings live; this
 class owns that child process: it starts it, waits until it listens, drops and resumes cameras on demand
-(fault tests, the demo's dead camera) and stops it with the parent.
+(fault tests, the demo's dead camera) and stops it with the parent. Clips replay a real recording's H.264
+untouched to every client, for benchmarks that want many viewers of a high-bitrate stream at little cost.
 """
 
 import os
@@ -34,7 +35,7 @@ class StreamSpec:
 @dataclass(frozen=True)
 class SimulatedCamera:
     id: str
-    scene: str = "day"  # day, night, traffic
+    scene: str = "day"  # day, night, traffic (people and cars moving), empty (no motion, only sensor noise)
     main: StreamSpec = StreamSpec(1280, 720, 25, 2000)
     sub: StreamSpec = StreamSpec(640, 360, 5, 300)
 
@@ -57,8 +58,16 @@ def gstreamer_available() -> bool:
 
 
 class SimulatedCameraServer:
-    def __init__(self, cameras: list[SimulatedCamera], *, port: int = 0, start_timeout_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        cameras: list[SimulatedCamera],
+        *,
+        port: int = 0,
+        start_timeout_s: float = 20.0,
+        clips: dict[str, Path] | None = None,
+    ) -> None:
         self.cameras = {c.id: c for c in cameras}
+        self.clips = dict(clips or {})
         self._requested_port = port
         self._timeout = start_timeout_s
         self._proc: subprocess.Popen[str] | None = None
@@ -69,6 +78,9 @@ class SimulatedCameraServer:
         args = [system_python(), str(SERVER_SCRIPT), "--port", str(self._requested_port)]
         for cam in self.cameras.values():
             args += ["--camera", cam.arg()]
+        for name, path in self.clips.items():
+            # Absolute, so the child finds the file whatever directory it is started from.
+            args += ["--clip", f"{name}={Path(path).resolve()}"]
         self._proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
@@ -82,6 +94,12 @@ class SimulatedCameraServer:
 
     def url(self, camera_id: str, stream: str = "main") -> str:
         return f"rtsp://127.0.0.1:{self.port}/{camera_id}/{stream}"
+
+    def clip_url(self, name: str) -> str:
+        """Each client of this URL gets its own playback from the clip's first frame, paced in real time."""
+        if name not in self.clips:
+            raise SimulatorError(f"no clip named {name!r}")
+        return f"rtsp://127.0.0.1:{self.port}/clip/{name}"
 
     def drop(self, camera_id: str) -> None:
         """The camera goes dark: its clients are disconnected and new connections refused."""
