@@ -1,8 +1,8 @@
-"""The `sereno` command: serve, demo, migrate, admin, audit, config, bench."""
+"""The `sereno` command: serve, demo, migrate, worker, admin, audit, config, bench."""
 
 import typer
 
-from sereno.commands import admin, audit, bench, config, run
+from sereno.commands import admin, audit, bench, config, run, worker
 
 app = typer.Typer(
     help="Sereno: open public-safety operations, private by default and accountable in every access.",
@@ -16,6 +16,7 @@ app.command()(bench.bench)
 app.add_typer(admin.app, name="admin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(config.app, name="config")
+app.add_typer(worker.app, name="worker")
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def store_segment(
             start_us=start_us,
             end_us=start_us + seconds * SECOND,
             frames=seconds * 25,
-            size_bytes=len(stored),
+            size_bytes=sum(len(part) for part in stored),
             init_bytes=0,
             sha256=hashlib.sha256(plain).hexdigest(),
             sealed=True,

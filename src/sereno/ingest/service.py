@@ -1,6 +1,6 @@
 """Stream health: written by the recorders, read by people through the camera's visibility rules."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, tuple_
 
 from sereno.cameras.service import CameraService
 from sereno.core.auth.principal import Principal
@@ -17,16 +17,32 @@ class IngestService:
         self._cameras = cameras
 
     def report(self, healths: list[StreamHealth]) -> None:
+        """One statement per batch (a recorder reports every stream every few seconds)."""
+        if not healths:
+            return
         now = self._clock.now_us()
+        rows = [
+            {
+                "camera_id": h.camera_id,
+                "stream": h.stream,
+                "state": h.state.value,
+                "fps": h.fps,
+                "kbps": h.kbps,
+                "last_frame_us": h.last_frame_us,
+                "errors": h.errors,
+                "last_error": h.last_error,
+                "reconnects": h.reconnects,
+                "packets_lost": h.packets_lost,
+                "updated_us": now,
+            }
+            for h in healths
+        ]
+        keys = [(h.camera_id, h.stream) for h in healths]
         with self._db.write() as s:
-            for h in healths:
-                row = s.get(StreamHealthRow, (h.camera_id, h.stream))
-                if row is None:
-                    row = StreamHealthRow(camera_id=h.camera_id, stream=h.stream)
-                    s.add(row)
-                row.state, row.fps, row.kbps = h.state.value, h.fps, h.kbps
-                row.last_frame_us, row.errors, row.last_error = h.last_frame_us, h.errors, h.last_error
-                row.reconnects, row.packets_lost, row.updated_us = h.reconnects, h.packets_lost, now
+            s.execute(
+                delete(StreamHealthRow).where(tuple_(StreamHealthRow.camera_id, StreamHealthRow.stream).in_(keys))
+            )
+            s.execute(insert(StreamHealthRow), rows)
 
     def health(self, viewer: Principal, camera_id: str) -> list[StreamHealth]:
         self._cameras.get(viewer, camera_id)  # NotFound unless visible

@@ -20,12 +20,12 @@ def _context(segment_id: str) -> str:
     return f"segment:{segment_id}:key"
 
 
-def seal_segment(keys: MasterKeys, segment_id: str, plaintext: bytes) -> tuple[bytes, bytes]:
-    """Returns (stored bytes, wrapped data key)."""
+def seal_segment(keys: MasterKeys, segment_id: str, plaintext: bytes) -> tuple[list[bytes], bytes]:
+    """Returns (the stored bytes as header and body, to be written without joining them; wrapped data key)."""
     data_key = AESGCM.generate_key(bit_length=256)
     nonce = os.urandom(_NONCE)
     body = AESGCM(data_key).encrypt(nonce, plaintext, segment_id.encode())
-    return MAGIC + nonce + body, keys.seal(data_key, _context(segment_id))
+    return [MAGIC + nonce, body], keys.seal(data_key, _context(segment_id))
 
 
 def open_segment(keys: MasterKeys, segment_id: str, stored: bytes, wrapped_key: bytes) -> bytes:

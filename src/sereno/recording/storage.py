@@ -28,8 +28,9 @@ class StoreUsage:
 
 
 class SegmentStore(Protocol):
-    def put(self, key: str, data: bytes) -> None:
-        """Durable and atomic: after it returns the object exists whole; if it raises it does not exist."""
+    def put(self, key: str, data: bytes | list[bytes]) -> None:
+        """Durable and atomic: after it returns the object exists whole; if it raises it does not exist.
+        A list is written as the concatenation of its parts."""
 
     def get(self, key: str) -> bytes: ...
 
@@ -55,23 +56,23 @@ class LocalSegmentStore:
         root.mkdir(parents=True, exist_ok=True)
         self._used = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if quota_bytes else 0
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | list[bytes]) -> None:
+        parts = [data] if isinstance(data, bytes) else data
+        size = sum(len(p) for p in parts)
         path = self._path(key)
         partial = path.with_name(path.name + PARTIAL_SUFFIX)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_all(fd, parts)
                 os.fsync(fd)
             finally:
                 os.close(fd)
             replaced = path.stat().st_size if self.quota_bytes and path.exists() else 0
             os.replace(partial, path)
             _fsync_dir(path.parent)
-            self._used += len(data) - replaced
+            self._used += size - replaced
         except OSError as exc:
             with contextlib.suppress(OSError):
                 partial.unlink()
@@ -119,6 +120,17 @@ class LocalSegmentStore:
         if any(p in ("..", ".", "") or "\x00" in p for p in parts):
             raise StorageError(f"invalid storage key {key!r}")
         return self.root.joinpath(*parts)
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    views = [memoryview(p) for p in parts if p]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,7 +1,8 @@
 """`sereno demo`: everything embedded on localhost, seeded from the bundled site file.
 
 The runner owns the whole life of a demo: a data directory, the runtime, demo users with generated
-passwords, the HTTP server, a smoke check through the real server, and a clean stop.
+passwords, the simulated cameras (real RTSP), the recording and privacy workers, the HTTP server, smoke
+checks through the real server, and a clean stop.
 """
 
 import asyncio
@@ -24,8 +25,11 @@ from sereno.core.audit.verify import verify_log
 from sereno.core.auth.directory import NewUser
 from sereno.core.auth.permissions import Role
 from sereno.core.auth.principal import cli_principal
+from sereno.core.supervisor import WorkerSpec, WorkerSupervisor
+from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, SimulatorError, gstreamer_available
 
 DEMO_SITE = "demo-city.toml"
+SCENES = ("day", "traffic", "night")
 
 
 def bundled_site_path() -> Path:
@@ -62,13 +66,41 @@ class DemoRunner:
         site = load_site(site_path)
         settings = Settings(data_dir=self.data_dir, site_file=site_path, port=self.port)
         rt = Runtime.build(settings)
+        cameras = self._start_cameras(site)
+        supervisor = None
         try:
+            if cameras is not None:
+                site = simulated_site(site, cameras)
             rt.directory.sync_centres(site, "demo")
             rt.cameras.sync_from_site(site, cli_principal("demo"))
             users = self._seed_users(rt, site)
-            return asyncio.run(self._serve(rt, site, users, for_seconds))
+            if cameras is not None:
+                data = ["--data-dir", str(self.data_dir)]
+                workers = [
+                    WorkerSpec("recorder", ["worker", "record", *data]),
+                    WorkerSpec("privacy", ["worker", "privacy", *data]),
+                ]
+                supervisor = WorkerSupervisor(workers, self.data_dir / "logs").start()
+            summary = asyncio.run(self._serve(rt, site, users, for_seconds))
+            summary["workers_restarted"] = supervisor.restarts() if supervisor else {}
+            return summary
         finally:
+            if supervisor is not None:
+                supervisor.stop()
+            if cameras is not None:
+                cameras.close()
             rt.close()
+
+    def _start_cameras(self, site: SiteConfig) -> SimulatedCameraServer | None:
+        if not gstreamer_available():
+            self.say("[yellow]GStreamer's RTSP server is not installed: no simulated video (see README)[/yellow]")
+            return None
+        sims = [SimulatedCamera(c.id, SCENES[i % len(SCENES)]) for i, c in enumerate(site.cameras)]
+        try:
+            return SimulatedCameraServer(sims).start()
+        except SimulatorError as exc:
+            self.say(f"[yellow]simulated cameras did not start: {exc}[/yellow]")
+            return None
 
     def _seed_users(self, rt: Runtime, site: SiteConfig) -> list[NewUser]:
         actor = cli_principal("demo")
@@ -108,6 +140,7 @@ class DemoRunner:
             await task
         else:
             await asyncio.sleep(max(0.0, for_seconds - (time.monotonic() - started)))
+            video = await self._video_smoke(url, users, site)
             server.should_exit = True
             await task
         signer = rt.audit.signer
@@ -123,8 +156,45 @@ class DemoRunner:
             "units_configured": len(site.units),
             "users_created": len(users),
             "smoke": smoke,
+            "video": video if for_seconds is not None else {},
             "audit": {"entries": report.entries, "checkpoints": report.checkpoints, "verified": report.ok},
         }
+
+    async def _video_smoke(self, url: str, users: list[NewUser], site: SiteConfig) -> dict[str, Any]:
+        """For every camera, through the real server: a live MJPEG frame, a snapshot, and HLS playback."""
+        admin = next((u for u in users if u.role is Role.ADMIN), None)
+        if admin is None:
+            return {"skipped": "no freshly created admin to log in as"}
+        report: dict[str, Any] = {}
+        async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+            await client.post("/api/auth/login", json={"username": admin.username, "password": admin.password})
+            for camera in site.cameras:
+                base = f"/api/video/{camera.id}"
+                snapshot = await client.get(f"{base}/snapshot.jpg")
+                live_bytes = 0
+                async with client.stream("GET", f"{base}/live.mjpeg") as live:
+                    if live.status_code == 200:
+                        async for chunk in live.aiter_bytes():
+                            live_bytes += len(chunk)
+                            if live_bytes > 1000:
+                                break
+                window = {"start_us": 0, "end_us": 2**62}
+                playlist = await client.get(f"{base}/playback.m3u8", params=window)
+                playable = 0
+                if playlist.status_code == 200:
+                    for line in playlist.text.splitlines():
+                        if line.endswith("media.m4s"):
+                            part = await client.get(f"{base}/{line}")
+                            playable += part.status_code == 200 and len(part.content) > 0
+                recorded = await client.get(f"/api/recordings/{camera.id}/segments", params=window)
+                report[camera.id] = {
+                    "snapshot_status": snapshot.status_code,
+                    "live_mjpeg_bytes": live_bytes,
+                    "playback_status": playlist.status_code,
+                    "playback_segments": playable,
+                    "sealed_segments": len(recorded.json()) if recorded.is_success else 0,
+                }
+        return report
 
     async def _smoke(self, url: str, users: list[NewUser]) -> dict[str, Any]:
         """Log in as a centre operator through the real server and read back what it may see."""
@@ -142,3 +212,12 @@ class DemoRunner:
                 "login_status": login.status_code,
                 "operator_sees_centres": [c["code"] for c in centres.json()] if centres.is_success else [],
             }
+
+
+def simulated_site(site: SiteConfig, server: SimulatedCameraServer) -> SiteConfig:
+    """The site file's cameras, pointed at the simulator's actual port."""
+    cameras = [
+        c.model_copy(update={"main_url": server.url(c.id, "main"), "sub_url": server.url(c.id, "sub")})
+        for c in site.cameras
+    ]
+    return site.model_copy(update={"cameras": cameras})

@@ -1,0 +1,63 @@
+"""`sereno worker record|privacy`: the worker processes (the demo starts them for you)."""
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from sereno.commands.common import DatabaseUrl, DataDir, console, runtime_from, settings_from
+
+app = typer.Typer(help="Background workers.", no_args_is_help=True)
+
+
+@app.command()
+def record(
+    camera: list[str] = typer.Option([], "--camera", help="Record only these cameras (default: all enabled)"),
+    data_dir: Path | None = DataDir,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Record the main stream of every enabled camera into sealed segments until stopped (SIGTERM/SIGINT)."""
+    from sereno.recording.worker import RecordingWorker, keep_segment_buffers_in_heap
+
+    keep_segment_buffers_in_heap()
+    settings = settings_from(data_dir, database_url)
+    rt = runtime_from(settings)
+    stop = _stop_on_signals()
+    try:
+        worker = RecordingWorker(rt, camera_ids=set(camera) or None)
+        console.print(f"recording worker started; recovery: {worker.recovery}")
+        worker.run(stop)
+    finally:
+        rt.close()
+
+
+@app.command()
+def privacy(
+    camera: list[str] = typer.Option([], "--camera", help="Only these cameras (default: all enabled)"),
+    data_dir: Path | None = DataDir,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Anonymise every enabled camera's sub stream: live frames for viewing, low-rate segments for playback."""
+    from sereno.privacy.worker import PrivacyWorker
+
+    settings = settings_from(data_dir, database_url)
+    rt = runtime_from(settings)
+    stop = _stop_on_signals()
+    try:
+        console.print("privacy worker started")
+        PrivacyWorker(rt, camera_ids=set(camera) or None).run(stop)
+    finally:
+        rt.close()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
