@@ -1,23 +1,29 @@
 """The recording worker as a real process: kill -9 at any moment leaves an index that never points at
 missing or corrupt video; recovery removes what the kill left half-done; a restart indexes the time away."""
 
+import functools
+import http.server
+import io
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import av
 
 from sereno.app import Runtime
 from sereno.config.settings import Settings
 from sereno.core.auth.principal import Principal
 from sereno.recording.models import Segment
 from sereno.recording.storage import PARTIAL_SUFFIX
-from sereno.recording.worker import keep_segment_buffers_in_heap
+from sereno.recording.worker import RecordingWorker, keep_segment_buffers_in_heap
 from sereno.sim.cameras import SimulatedCameraServer
 from tests.recording.helpers import add_camera
-from tests.recording.test_recorder import register, segments
+from tests.recording.test_recorder import register, segments, wait_for
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
@@ -79,3 +85,61 @@ def test_kill_9_at_random_moments_never_corrupts_the_index(
 
 def test_segment_buffers_can_be_kept_in_the_heap() -> None:
     assert keep_segment_buffers_in_heap() is True
+
+
+def test_sources_the_fast_path_does_not_take_are_recorded_through_pyav(
+    recording_rt: Runtime, admin: Principal, sim: SimulatedCameraServer, tmp_path: Path
+) -> None:
+    """A file camera, an HTTP stream and RTSP over UDP: still stream copy, sealed, indexed, playable."""
+    rt = recording_rt
+    clip = tmp_path / "clip.ts"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=25",
+            "-t",
+            "20",
+            "-c:v",
+            "libx264",
+            "-g",
+            "25",
+            "-f",
+            "mpegts",
+            str(clip),
+        ],
+        check=True,
+    )
+    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *_: None})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        register(rt, admin, "cam-file", f"file://{clip}")
+        register(rt, admin, "cam-http", f"http://127.0.0.1:{server.server_address[1]}/clip.ts")
+        register(rt, admin, "cam-udp", sim.url("cam-c", "main") + "#udp")
+        worker = RecordingWorker(rt, camera_ids={"cam-file", "cam-http", "cam-udp"})
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,))
+        thread.start()
+        try:
+            wait_for(lambda: all(len(segments(rt, admin, c)) >= 2 for c in ("cam-file", "cam-http", "cam-udp")), 40)
+        finally:
+            stop.set()
+            thread.join(30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert set(worker.pyav_feeds) == {"cam-file", "cam-http", "cam-udp"}
+    for camera_id in ("cam-file", "cam-http", "cam-udp"):
+        for segment in segments(rt, admin, camera_id):
+            data = rt.recording.open_original(admin, segment.id, "Checking the PyAV path writes playable video")
+            with av.open(io.BytesIO(data)) as container:
+                frames = list(container.decode(video=0))
+            assert len(frames) == segment.frames and frames[0].key_frame
+    health = {h.camera_id: h for h in rt.ingest.overview(admin)}
+    assert health["cam-file"].errors == 0 or health["cam-file"].last_error == "the stream ended"

@@ -124,21 +124,25 @@ class H264Depacketizer:
         the same packet the earlier unit is returned and the new one waits for the next timestamp (or `flush`).
         """
         n = len(packet)
-        if n < 13:
-            self.malformed += 1
-            return None
-        b0 = packet[0]
-        if b0 & 0xC0 != 0x80:
-            self.malformed += 1
-            return None
-        offset = 12 + ((b0 & 0x0F) << 2)
-        if b0 & 0x10:  # header extension: 4-byte header + length in 32-bit words
-            if n < offset + 4:
-                self.malformed += 1
+        if (  # the common case first: the next middle piece of an FU-A (same timestamp by RFC 6184 5.8)
+            self._fragmenting
+            and n > 14
+            and packet[0] == 0x80  # version 2, no padding, extension or CSRC
+            and packet[12] & 0x1F == FU_A
+            and not packet[13] & 0xC0
+            and not packet[1] & 0x80
+        ):
+            seq = (packet[2] << 8) | packet[3]
+            if seq == self._expected_seq:
+                self._expected_seq = (seq + 1) & 0xFFFF
+                self._fragments.append(packet[14:])
                 return None
-            offset += 4 + (((packet[offset + 2] << 8) | packet[offset + 3]) << 2)
+        b0 = packet[0] if n > 12 else 0
+        offset = 12 + ((b0 & 0x0F) << 2)
+        if b0 & 0x10:  # header extension: 4 bytes, then its length in 32-bit words
+            offset = offset + 4 + (((packet[offset + 2] << 8) | packet[offset + 3]) << 2) if n >= offset + 4 else n
         end = n - packet[n - 1] if b0 & 0x20 else n  # the last byte counts the padding
-        if offset >= end:
+        if b0 & 0xC0 != 0x80 or offset >= end:
             self.malformed += 1
             return None
         seq = (packet[2] << 8) | packet[3]

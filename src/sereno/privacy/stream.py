@@ -22,6 +22,7 @@ from sereno.ingest.health import HealthCounter, StreamState
 from sereno.privacy.anonymiser import Anonymiser, AnonymiserUnavailable, Image, create
 from sereno.privacy.masks import apply_masks
 from sereno.privacy.ring import FrameRing
+from sereno.recording.service import init_section_length
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class PrivacySegmentWriter:
             end_us=self._last_us + frame_us,
             frames=self._frames,
             data=data,
-            init_bytes=_init_length(data),
+            init_bytes=init_section_length(data),
         )
 
     def _open(self, image: Image, captured_us: int) -> None:
@@ -110,19 +111,6 @@ class PrivacySegmentWriter:
             image.shape[0] - image.shape[0] % 2,
             image.shape[1] - image.shape[1] % 2,
         )
-
-
-def _init_length(data: bytes) -> int:
-    """Bytes before the first top-level 'moof' box (ftyp + moov): what HLS calls the initialisation section."""
-    offset = 0
-    while offset + 8 <= len(data):
-        size = int.from_bytes(data[offset : offset + 4], "big")
-        if data[offset + 4 : offset + 8] == b"moof":
-            return offset
-        if size < 8:
-            break
-        offset += size
-    return len(data)
 
 
 class JpegEncoder:

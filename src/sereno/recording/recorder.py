@@ -24,7 +24,7 @@ from sereno.ingest.events import StreamStateChanged
 from sereno.ingest.h264 import H264Depacketizer
 from sereno.ingest.health import HealthCounter, StreamHealth, StreamState
 from sereno.ingest.interleaved import InterleavedReader
-from sereno.ingest.rtsp import RtspError, RtspStream, open_stream
+from sereno.ingest.rtsp import RtspError, RtspStream, UnsupportedStream, open_stream
 from sereno.recording.sealer import SegmentSealer
 from sereno.recording.segments import SegmentBuilder
 
@@ -86,6 +86,7 @@ class Recorder:
         self._selector = selectors.DefaultSelector()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rtsp-connect")
         self.feeds: dict[str, Feed] = {}
+        self.unsupported: dict[str, str] = {}  # camera -> why the fast path cannot record it
         self._next_health = 0.0
 
     # configuration -------------------------------------------------------------------------------------
@@ -157,6 +158,10 @@ class Recorder:
         future, feed.connecting = feed.connecting, None
         try:
             stream = future.result()
+        except UnsupportedStream as exc:
+            self.unsupported[feed.source.camera_id] = str(exc)
+            feed.retry_at = float("inf")  # the worker hands this camera to the PyAV path
+            return
         except (RtspError, OSError) as exc:
             self._failed(feed, str(exc), now)
             return

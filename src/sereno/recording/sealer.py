@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sereno.core.sealing import MasterKeys
 from sereno.recording import sealing
-from sereno.recording.segments import FinishedSegment
+from sereno.recording.segments import SealableSegment
 from sereno.recording.service import NewSegment, RecordingService, sha256_hex
 from sereno.recording.storage import StorageError
 
@@ -44,7 +44,7 @@ class SegmentSealer:
         self.stats = SealerStats()
         self._thread.start()
 
-    def submit(self, segment: FinishedSegment, retention_days: int) -> None:
+    def submit(self, segment: SealableSegment, retention_days: int) -> None:
         self._jobs.put(lambda: self._seal(segment, retention_days))
 
     def call(self, job: Callable[[], None]) -> None:
@@ -67,7 +67,7 @@ class SegmentSealer:
             except Exception:  # one failed job must not stop the recording of every camera
                 log.exception("recorder background job failed")
 
-    def _seal(self, segment: FinishedSegment, retention_days: int) -> None:
+    def _seal(self, segment: SealableSegment, retention_days: int) -> None:
         plain, init_len = segment.render()
         stored, wrapped = sealing.seal_segment(self._keys, segment.segment_id, plain)
         day = datetime.fromtimestamp(segment.start_us / 1e6, UTC).strftime("%Y/%m/%d")

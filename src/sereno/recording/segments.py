@@ -6,12 +6,49 @@ units in, and gets finished segments out to be sealed and stored by another thre
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sereno.ingest.h264 import AccessUnit
 from sereno.recording.fmp4 import Sample, fragment, init_segment
 from sereno.recording.service import new_segment_id
 
 TIMESCALE = 90_000
+
+
+class SealableSegment(Protocol):
+    """What the sealer stores: an id, where it belongs, and a way to produce its MP4 bytes."""
+
+    segment_id: str
+    camera_id: str
+    stream: str
+    start_us: int
+    end_us: int
+
+    @property
+    def frames(self) -> int: ...
+
+    def render(self) -> tuple[bytes, int]: ...
+
+
+@dataclass
+class MuxedSegment:
+    """A segment already muxed (by PyAV, for sources the fast path does not take)."""
+
+    segment_id: str
+    camera_id: str
+    stream: str
+    start_us: int
+    end_us: int
+    data: bytes
+    init_bytes: int
+    frame_count: int
+
+    def render(self) -> tuple[bytes, int]:
+        return self.data, self.init_bytes
+
+    @property
+    def frames(self) -> int:
+        return self.frame_count
 
 
 @dataclass

@@ -314,6 +314,19 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def init_section_length(data: bytes) -> int:
+    """Bytes before the first top-level 'moof' box (ftyp + moov): what HLS calls the initialisation section."""
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if data[offset + 4 : offset + 8] == b"moof":
+            return offset
+        if size < 8:
+            break
+        offset += size
+    return len(data)
+
+
 def new_segment_id(start_us: int) -> str:
     """Sortable by time, unique without coordination between recorders."""
     return f"{start_us:016x}{secrets.token_hex(6)}"

@@ -7,9 +7,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sereno.app import Runtime
-from sereno.recording.recorder import CameraSource, Recorder
+from sereno.ingest.health import HealthCounter
+from sereno.recording.pyav_feed import PyAVFeed
+from sereno.recording.recorder import STREAM, CameraSource, Recorder
 from sereno.recording.sealer import SegmentSealer
 from sereno.recording.service import RecoveryReport
 
@@ -40,6 +43,7 @@ class WorkerTimers:
     refresh_at: float = 0.0
     sweep_at: float = 0.0
     pressure_at: float = 0.0
+    health_at: float = 0.0
 
 
 class RecordingWorker:
@@ -62,6 +66,7 @@ class RecordingWorker:
             bus=rt.bus,
         )
         self._timers = WorkerTimers()
+        self.pyav_feeds: dict[str, PyAVFeed] = {}
 
     def sources(self) -> list[CameraSource]:
         sources = []
@@ -91,9 +96,12 @@ class RecordingWorker:
 
     def step(self, now: float) -> None:
         timers = self._timers
-        if now >= timers.refresh_at:
+        if now >= timers.refresh_at or self.recorder.unsupported.keys() - self.pyav_feeds.keys():
             timers.refresh_at = now + REFRESH_EVERY_S
-            self.recorder.set_sources(self.sources())
+            self._assign(self.sources())
+        if now >= timers.health_at:
+            timers.health_at = now + 2.0
+            self._report_pyav_health()
         self.recorder.step()
         if now >= timers.sweep_at:
             timers.sweep_at = now + self._settings.sweep_interval_s
@@ -105,7 +113,36 @@ class RecordingWorker:
 
     def close(self) -> None:
         self.recorder.close()
+        for feed in self.pyav_feeds.values():
+            feed.stop()
+        self._report_pyav_health()
         self.sealer.close()
+
+    def _assign(self, sources: list[CameraSource]) -> None:
+        """RTSP over TCP goes to the fast loop; the rest (and H.264-less RTSP) to a PyAV feed each."""
+        fast = [s for s in sources if fast_path(s) and s.camera_id not in self.recorder.unsupported]
+        self.recorder.set_sources(fast)
+        slow = {s.camera_id: s for s in sources if s not in fast}
+        for camera_id in list(self.pyav_feeds):
+            if camera_id not in slow or slow[camera_id] != self.pyav_feeds[camera_id].source:
+                self.pyav_feeds.pop(camera_id).stop()
+        for camera_id, source in slow.items():
+            if camera_id not in self.pyav_feeds:
+                self.pyav_feeds[camera_id] = PyAVFeed(
+                    source,
+                    self.sealer,
+                    self.rt.clock,
+                    self._settings,
+                    HealthCounter(camera_id, STREAM),
+                    add_gap=self.rt.recording.add_gap,
+                    gap_start_us=self.rt.recording.last_end_us(camera_id, STREAM),
+                ).start()
+
+    def _report_pyav_health(self) -> None:
+        if self.pyav_feeds:
+            now = self.rt.clock.now_us()
+            snapshot = [feed.health.snapshot(now) for feed in self.pyav_feeds.values()]
+            self.sealer.call(lambda: self.rt.ingest.report(snapshot))
 
     def _sweep(self) -> None:
         report = self.rt.retention.sweep()
@@ -116,3 +153,7 @@ class RecordingWorker:
         report = self.rt.retention.relieve_pressure(self._settings.min_free_bytes)
         if report is not None:
             log.warning("disk pressure: %s", report)
+
+
+def fast_path(source: CameraSource) -> bool:
+    return urlsplit(source.url).scheme == "rtsp" and not source.url.endswith("#udp")
