@@ -44,7 +44,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def make_clip(path: Path, seconds: int, kbps: int) -> None:
+def make_clip(path: Path, seconds: int, kbps: int, size: str) -> None:
     if path.exists():
         return
     subprocess.run(
@@ -57,7 +57,7 @@ def make_clip(path: Path, seconds: int, kbps: int) -> None:
             "-f",
             "lavfi",
             "-i",
-            f"testsrc2=size=1920x1080:rate={FPS}",
+            f"testsrc2=size={size}:rate={FPS}",
             "-t",
             str(seconds),
             "-c:v",
@@ -209,12 +209,13 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=30.0, help="seconds of the CPU window")
     parser.add_argument("--kbps", type=int, default=4000)
     parser.add_argument("--clip", type=Path, default=None, help="reuse this 1080p H.264 MP4 instead of making one")
+    parser.add_argument("--size", default="1920x1080", help="picture size of the clip made here (smoke runs)")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("ffmpeg is needed (the baseline, and to make the clip)")
     workdir = Path(tempfile.mkdtemp(prefix="sereno-bench-record-"))
     clip = args.clip or workdir / "clip-1080p.mp4"
-    make_clip(clip, int(args.warmup + args.window + 30), args.kbps)
+    make_clip(clip, int(args.warmup + args.window + 30), args.kbps, args.size)
     try:
         with SimulatedCameraServer([], clips={"c": clip}) as server, Progress(transient=True) as progress:
             urls = [server.clip_url("c") for _ in range(args.streams)]
@@ -230,7 +231,7 @@ def main() -> None:
                 "ffmpeg_cpu_s_per_stream_s": round(theirs, 6),
                 "ratio_vs_ffmpeg": round(ours / theirs, 3) if theirs else None,
                 "packets_lost": lost,
-                "input": f"1920x1080 H.264 {FPS} fps ~{args.kbps} kbit/s over RTSP/TCP",
+                "input": f"{args.size} H.264 {FPS} fps ~{args.kbps} kbit/s over RTSP/TCP",
                 "window_s": args.window,
                 "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
             }
