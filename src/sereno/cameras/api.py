@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from sereno.api.deps import Require, RuntimeDep
+from sereno.cameras.onvif import DeviceInformation, DiscoveredDevice, MediaProfile
 from sereno.cameras.service import CameraView
 from sereno.config.cameras import CameraConfig
 from sereno.core.auth.permissions import Permission
@@ -26,6 +27,35 @@ class CameraBody(CameraConfig):
 def _split(body: CameraBody) -> tuple[CameraConfig, str | None]:
     cfg = CameraConfig.model_validate(body.model_dump(exclude={"password"}))
     return cfg, body.password.get_secret_value() if body.password is not None else None
+
+
+class OnvifLookup(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    device_url: str = Field(
+        max_length=500, title="Device service URL", examples=["http://10.0.0.5/onvif/device_service"]
+    )
+    username: str | None = Field(default=None, max_length=120, title="Username")
+    password: SecretStr | None = Field(default=None, title="Password", description="Used once, never stored")
+
+
+class OnvifDevice(BaseModel):
+    device: DeviceInformation
+    profiles: list[MediaProfile]
+
+
+@router.post("/onvif/lookup")
+def onvif_lookup(body: OnvifLookup, principal: Manager, rt: RuntimeDep) -> OnvifDevice:
+    """The device's identity and its media profiles with their RTSP URLs."""
+    password = body.password.get_secret_value() if body.password is not None else None
+    device, profiles = rt.cameras.onvif_lookup(principal, body.device_url, body.username, password)
+    return OnvifDevice(device=device, profiles=profiles)
+
+
+@router.post("/onvif/discover")
+def onvif_discover(principal: Manager, rt: RuntimeDep) -> list[DiscoveredDevice]:
+    """ONVIF cameras that answer a WS-Discovery probe on the server's network within two seconds."""
+    return rt.cameras.onvif_discover(principal)
 
 
 @router.get("")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sereno.cameras import onvif
 from sereno.cameras.events import CameraChanged
 from sereno.cameras.models import Camera
 from sereno.config.cameras import CameraConfig, CameraKind, PrivacyMask
@@ -24,7 +25,7 @@ from sereno.core.auth.principal import Principal
 from sereno.core.bus import EventBus
 from sereno.core.clock import Clock
 from sereno.core.db import Database
-from sereno.core.errors import Conflict, Invalid, NotFound
+from sereno.core.errors import Conflict, Invalid, NotFound, Unavailable
 from sereno.core.sealing import MasterKeys
 
 STREAM_SCHEMES = {"rtsp", "rtsps", "http", "https", "file"}
@@ -156,6 +157,25 @@ class CameraService:
                 self.replace(actor, cfg.id, cfg, password)
                 changed.append(cfg.id)
         return changed
+
+    def onvif_lookup(
+        self, actor: Principal, device_url: str, username: str | None, password: str | None
+    ) -> tuple[onvif.DeviceInformation, list[onvif.MediaProfile]]:
+        """What an ONVIF device says it is and which streams it offers: to fill in a new camera's URLs."""
+        if urlsplit(device_url).scheme not in ("http", "https"):
+            raise Invalid("device_url: an ONVIF device service is an http:// or https:// URL")
+        client = onvif.OnvifClient(device_url, username, password)
+        try:
+            found = client.device_information(), client.profiles()
+        except onvif.OnvifError as exc:
+            raise Unavailable(str(exc)) from exc
+        self._audit.record(actor=actor.actor, action="cameras.onvif_lookup", target=device_url[:300])
+        return found
+
+    def onvif_discover(self, actor: Principal, timeout_s: float = 2.0) -> list[onvif.DiscoveredDevice]:
+        found = onvif.discover(timeout_s)
+        self._audit.record(actor=actor.actor, action="cameras.onvif_discover", details={"found": len(found)})
+        return found
 
     def stream_credentials(self, camera_id: str) -> StreamCredentials:
         """For ingest workers only: the one place a stream password is opened."""
