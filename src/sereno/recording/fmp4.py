@@ -20,9 +20,9 @@ _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 
 @dataclass(slots=True)
 class Sample:
-    duration: int
-    nals: list[Nal]
-    keyframe: bool
+    duration: int  # until the next sample, in timescale units (the caller picks the last one's, e.g. the previous)
+    nals: list[Nal]  # written as 4-byte big-endian length + NAL unit, the avcC's lengthSizeMinusOne = 3
+    keyframe: bool  # an IDR: marked as a sync sample, where players can seek to
 
 
 def box(kind: bytes, *payload: bytes) -> bytes:
