@@ -251,7 +251,13 @@ class Recorder:
             self._selector.unregister(stream.sock)
             stream.close()
         if feed.reader is not None:
-            feed.lost_before += feed.reader.depacketizer.lost
+            depacketizer = feed.reader.depacketizer
+            last = depacketizer.flush()  # a frame whose marker never came is still a whole frame
+            if last is not None and feed.builder is not None and feed.builder.pending_frames:
+                tail = feed.builder.add(last, depacketizer.sps, depacketizer.pps)
+                if tail is not None:
+                    self._sealer.submit(tail, feed.source.retention_days)
+            feed.lost_before += depacketizer.lost
             feed.reader = None
         if feed.builder is not None:
             finished = feed.builder.flush()
