@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from sereno.cameras.service import CameraService
 from sereno.core.audit.service import AuditLog
@@ -110,8 +110,8 @@ class RecordingService:
 
     def add_segment(self, new: NewSegment) -> None:
         """Called after the bytes are durable in the store (see storage.py for why in that order)."""
-        with self._db.write() as s:
-            s.add(Segment(**new.__dict__, created_us=self._clock.now_us()))
+        with self._db.write() as s:  # a Core insert: one per segment per camera, the ORM's bookkeeping buys nothing
+            s.execute(insert(Segment), [{**new.__dict__, "created_us": self._clock.now_us()}])
         if self._bus is not None:
             self._bus.publish_threadsafe(
                 SegmentWritten(

@@ -66,7 +66,7 @@ class LocalSegmentStore:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 _write_all(fd, parts)
-                os.fsync(fd)
+                os.fdatasync(fd)
             finally:
                 os.close(fd)
             replaced = path.stat().st_size if self.quota_bytes and path.exists() else 0
