@@ -78,6 +78,7 @@ def test_console_page_and_modules_are_served_offline(client: TestClient) -> None
     assert page.status_code == 200 and "/static/console.js" in page.text
     module = client.get("/static/console.js")
     assert module.status_code == 200 and "javascript" in module.headers["content-type"]
+    assert '"/static/wall.js"' in module.text and client.get("/static/wall.js").status_code == 200
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN: everything comes from this server
 
 

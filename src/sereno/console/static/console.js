@@ -1,4 +1,7 @@
-// The console's entry module: login, the session's identity, centres and (for auditors) the audit log.
+// The console's entry module: login, the session's identity, centres, the camera wall and (for auditors)
+// the audit log.
+import { showWall } from "/static/wall.js";
+
 const $ = (id) => document.getElementById(id);
 
 async function api(path, options = {}) {
@@ -20,6 +23,9 @@ async function showHome(me) {
   $("centres").replaceChildren(...centres.map((c) => {
     const li = document.createElement("li"); li.textContent = `${c.name} (${c.code})`; return li;
   }));
+  if (me.permissions.includes("video:view")) {
+    await showWall(api, $("wall"));
+  }
   if (me.permissions.includes("audit:read")) {
     $("audit-panel").hidden = false;
     const rows = await api("/api/audit/entries?limit=50");

@@ -1,0 +1,58 @@
+// The camera wall: live anonymised MJPEG tiles of the cameras this user may see, with health badges.
+// Every tile is a live view the server audits; a camera with no anonymised picture shows "no picture".
+
+const LAYOUTS = [1, 4, 9, 16];
+
+function badge(health) {
+  const span = document.createElement("span");
+  const main = health.find((h) => h.stream === "main");
+  const state = main ? main.state : "unknown";
+  span.className = `badge ${state}`;
+  span.textContent = main && state === "streaming" ? `rec ${main.fps.toFixed(0)} fps ${Math.round(main.kbps)} kb/s` : `rec ${state}`;
+  span.title = main?.last_error || "";
+  return span;
+}
+
+function tile(camera) {
+  const figure = document.createElement("figure");
+  figure.className = "tile";
+  figure.dataset.camera = camera.id;
+  const img = document.createElement("img");
+  img.alt = `Live, anonymised: ${camera.name}`;
+  img.src = `/api/video/${encodeURIComponent(camera.id)}/live.mjpeg`;
+  img.addEventListener("error", () => { figure.classList.add("dark"); });
+  const caption = document.createElement("figcaption");
+  const name = document.createElement("span");
+  name.textContent = camera.name;
+  caption.append(name, document.createElement("span"));
+  figure.append(img, caption);
+  return figure;
+}
+
+export async function showWall(api, root) {
+  const cameras = await api("/api/cameras");
+  const select = root.querySelector("select");
+  const grid = root.querySelector(".grid");
+  let layout = Number(localStorage.getItem("sereno.wall") || 4);
+  select.replaceChildren(...LAYOUTS.map((n) => {
+    const option = document.createElement("option");
+    option.value = String(n); option.textContent = `${n} per screen`; option.selected = n === layout;
+    return option;
+  }));
+  const render = () => {
+    grid.style.setProperty("--columns", String(Math.ceil(Math.sqrt(layout))));
+    grid.replaceChildren(...cameras.slice(0, layout).map(tile));
+  };
+  select.addEventListener("change", () => { layout = Number(select.value); localStorage.setItem("sereno.wall", select.value); render(); });
+  render();
+  const refresh = async () => {
+    const health = await api("/api/health/streams").catch(() => []);
+    for (const figure of grid.querySelectorAll("figure")) {
+      const mine = health.filter((h) => h.camera_id === figure.dataset.camera);
+      figure.querySelector("figcaption").lastChild.replaceWith(badge(mine));
+    }
+  };
+  await refresh();
+  setInterval(refresh, 5000);
+  root.hidden = false;
+}
