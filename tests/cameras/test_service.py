@@ -136,3 +136,15 @@ def test_site_sync_is_idempotent_and_reads_passwords_from_the_environment(
         rt.cameras.sync_from_site(with_secret, admin, env={})
     assert rt.cameras.sync_from_site(with_secret, admin, env={"CAM_PLAZA_PASSWORD": "from-env"}) == [site.cameras[0].id]
     assert rt.cameras.stream_credentials(site.cameras[0].id).password == "from-env"
+
+
+def test_a_drone_follows_its_telemetry_and_a_fixed_camera_does_not(rt: Runtime, admin: Principal) -> None:
+    rt.cameras.create(admin, camera(id="drone-1", kind="drone"))
+    rt.cameras.create(admin, camera(id="cam-fixed"))
+    moved = rt.cameras.update_position(admin, "drone-1", -0.21, -78.5, 90.0)
+    assert (moved.lat, moved.lon, moved.heading_deg) == (-0.21, -78.5, 90.0)
+    with pytest.raises(Invalid, match="only drone"):
+        rt.cameras.update_position(admin, "cam-fixed", -0.21, -78.5, 0.0)
+    south = make_user(rt, "op-south", Role.OPERATOR, "south")
+    with pytest.raises(NotFound):
+        rt.cameras.update_position(south, "drone-1", 0.0, 0.0, 0.0)

@@ -82,3 +82,36 @@ def test_config_check(tmp_path: Path) -> None:
 def test_unknown_benchmark_lists_the_available_ones() -> None:
     code, out = sereno("bench", "nope")
     assert code == 2 and "audit" in out
+
+
+def test_rotating_the_master_key_keeps_everything_readable_with_only_the_new_key(tmp_path: Path) -> None:
+    from sereno.app import Runtime
+    from sereno.config.cameras import CameraConfig
+    from sereno.config.settings import Settings
+    from sereno.config.site import load_site
+    from sereno.core.audit.service import AuditQuery
+    from sereno.core.auth.principal import cli_principal
+    from tests.recording.helpers import add_camera, store_segment
+
+    settings = Settings(data_dir=tmp_path)
+    rt = Runtime.build(settings)
+    admin = cli_principal("tester")
+    rt.directory.sync_centres(load_site(bundled_site_path()), "test")
+    add_camera(rt, admin, "cam-k")
+    view = rt.cameras.get(admin, "cam-k")
+    fields = ("id", "centre", "name", "lat", "lon", "main_url", "sub_url", "purpose", "retention_days")
+    rt.cameras.replace(admin, "cam-k", CameraConfig.model_validate({k: getattr(view, k) for k in fields}), "pw-1")
+    segment_id = store_segment(rt, "cam-k", 1_800_000_000_000_000)
+    rt.close()
+    old_keys = set(settings.keys_dir.glob("master-*.key"))
+    code, out = sereno("admin", "rotate-master-key", "--data-dir", str(tmp_path))
+    assert code == 0 and "1 segment keys re-wrapped, 1 passwords re-sealed" in out, out
+    for path in old_keys:
+        path.unlink()
+    rt = Runtime.build(settings)
+    try:
+        assert rt.cameras.stream_credentials("cam-k").password == "pw-1"
+        assert rt.recording.open_original(admin, segment_id, "Readable after the master key was rotated")
+        assert rt.audit.search(AuditQuery(action="keys.rotate"))
+    finally:
+        rt.close()

@@ -9,6 +9,7 @@ from sereno.api.deps import Require, RuntimeDep
 from sereno.cameras.onvif import DeviceInformation, DiscoveredDevice, MediaProfile
 from sereno.cameras.service import CameraView
 from sereno.config.cameras import CameraConfig
+from sereno.config.geo import Latitude, Longitude
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
 
@@ -56,6 +57,20 @@ def onvif_lookup(body: OnvifLookup, principal: Manager, rt: RuntimeDep) -> Onvif
 def onvif_discover(principal: Manager, rt: RuntimeDep) -> list[DiscoveredDevice]:
     """ONVIF cameras that answer a WS-Discovery probe on the server's network within two seconds."""
     return rt.cameras.onvif_discover(principal)
+
+
+class Position(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    lat: Latitude
+    lon: Longitude
+    heading_deg: float = Field(default=0.0, ge=0.0, lt=360.0, title="Heading")
+
+
+@router.put("/{camera_id}/position")
+def update_position(camera_id: str, body: Position, principal: Manager, rt: RuntimeDep) -> CameraView:
+    """A drone camera's telemetry fix (other kinds refuse: their position is part of their configuration)."""
+    return rt.cameras.update_position(principal, camera_id, body.lat, body.lon, body.heading_deg)
 
 
 @router.get("")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sereno.cameras import onvif
-from sereno.cameras.events import CameraChanged
+from sereno.cameras.events import CameraChanged, CameraMoved
 from sereno.cameras.models import Camera
 from sereno.config.cameras import CameraConfig, CameraKind, PrivacyMask
 from sereno.config.site import SiteConfig
@@ -176,6 +176,34 @@ class CameraService:
         found = onvif.discover(timeout_s)
         self._audit.record(actor=actor.actor, action="cameras.onvif_discover", details={"found": len(found)})
         return found
+
+    def update_position(
+        self, actor: Principal, camera_id: str, lat: float, lon: float, heading_deg: float
+    ) -> CameraView:
+        """Telemetry for cameras that move (drones). A fixed camera that moved is a change to edit, not a fix."""
+        with self._db.write() as s:
+            row = self._visible(s, actor, camera_id)
+            if row.kind != CameraKind.DRONE.value:
+                raise Invalid(f"camera '{camera_id}' is {row.kind}: only drone positions come from telemetry")
+            row.lat, row.lon, row.heading_deg, row.updated_us = lat, lon, heading_deg, self._clock.now_us()
+            view = _view(row)
+        if self._bus is not None:
+            self._bus.publish_threadsafe(
+                CameraMoved(camera_id=view.id, centre=view.centre, lat=lat, lon=lon, heading_deg=heading_deg)
+            )
+        return view
+
+    def reseal(self, keys: MasterKeys) -> int:
+        """After a master-key rotation: every stored stream password sealed again under the current key."""
+        changed = 0
+        with self._db.write() as s:
+            for row in s.scalars(select(Camera).where(Camera.password_sealed.is_not(None))):
+                assert row.password_sealed is not None
+                context = f"camera:{row.id}:password"
+                row.password_sealed = keys.seal(self._keys.open(row.password_sealed, context), context)
+                changed += 1
+        self._keys = keys
+        return changed
 
     def stream_credentials(self, camera_id: str) -> StreamCredentials:
         """For ingest workers only: the one place a stream password is opened."""

@@ -56,3 +56,26 @@ def unlock(username: str, data_dir: Path | None = DataDir, database_url: str | N
     finally:
         rt.close()
     Console().print(f"unlocked {username}")
+
+
+@app.command("rotate-master-key")
+def rotate_master_key(data_dir: Path | None = DataDir, database_url: str | None = DatabaseUrl) -> None:
+    """A new master key: every segment's data key is re-wrapped and every stream password re-sealed under it.
+    Video is not re-encrypted. Older key files stay (they can be archived once this has finished)."""
+    settings = settings_from(data_dir, database_url)
+    rt = runtime_from(settings)
+    try:
+        rotated = rt.keys.rotate(settings.keys_dir)
+        segments = rt.recording.rewrap_keys(rotated)
+        passwords = rt.cameras.reseal(rotated)
+        rt.audit.record(
+            actor=operator().actor,
+            action="keys.rotate",
+            target=f"master-key:{rotated.current}",
+            details={"segments_rewrapped": segments, "passwords_resealed": passwords},
+        )
+    finally:
+        rt.close()
+    Console().print(
+        f"master key {rotated.current}: {segments} segment keys re-wrapped, {passwords} passwords re-sealed"
+    )
