@@ -78,6 +78,8 @@ def site() -> SiteConfig:
 def rt(settings: Settings, clock: ManualClock, site: SiteConfig) -> Iterator[Runtime]:
     runtime = Runtime.build(settings, clock=clock)
     runtime.directory.sync_centres(site, "test")
+    runtime.dispatch.configure(site)
+    runtime.units.sync_from_site(site)
     try:
         yield runtime
     finally:

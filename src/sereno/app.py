@@ -15,6 +15,8 @@ from sereno.core.bus import EventBus, InProcessBus
 from sereno.core.clock import Clock, SystemClock
 from sereno.core.db import Database
 from sereno.core.sealing import MasterKeys
+from sereno.dispatch.service import DispatchService
+from sereno.dispatch.units import UnitService
 from sereno.ingest.service import IngestService
 from sereno.privacy.ring import FrameRing
 from sereno.privacy.service import PrivacyService
@@ -39,6 +41,8 @@ class Runtime:
     recording: RecordingService
     retention: RetentionService
     privacy: PrivacyService
+    dispatch: DispatchService
+    units: UnitService
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
@@ -56,6 +60,7 @@ class Runtime:
         cameras = CameraService(db, clock, audit, directory, keys, bus)
         store = LocalSegmentStore(settings.media_dir)
         recording = RecordingService(db, clock, audit, cameras, keys, store, bus)
+        dispatch = DispatchService(db, clock)
         return cls(
             settings=settings,
             db=db,
@@ -71,6 +76,8 @@ class Runtime:
             recording=recording,
             retention=RetentionService(db, clock, audit, cameras, store, bus),
             privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
+            dispatch=dispatch,
+            units=UnitService(db, clock, audit, dispatch),
         )
 
     def close(self) -> None:

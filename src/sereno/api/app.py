@@ -12,6 +12,7 @@ from sereno.cameras import api as cameras_api
 from sereno.console import api as console_api
 from sereno.core.audit import api as audit_api
 from sereno.core.auth import api as auth_api
+from sereno.dispatch import api as dispatch_api
 from sereno.ingest import api as ingest_api
 from sereno.privacy import api as privacy_api
 from sereno.recording import api as recording_api
@@ -24,6 +25,7 @@ ROUTERS = (
     ingest_api.router,
     recording_api.router,
     privacy_api.router,
+    dispatch_api.router,
     console_api.router,
 )
 

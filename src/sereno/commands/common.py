@@ -45,6 +45,8 @@ def sync_site(rt: Runtime, actor: str) -> None:
             console.print(f"{exc.path}: {line}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
     rt.directory.sync_centres(site, actor)
+    rt.dispatch.configure(site)
+    rt.units.sync_from_site(site)
     try:
         rt.cameras.sync_from_site(site, cli_principal(actor))
     except SerenoError as exc:

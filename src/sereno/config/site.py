@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, model_validator
 from sereno.config.base import StrictModel
 from sereno.config.cameras import CameraConfig
 from sereno.config.centres import CentreConfig
+from sereno.config.dispatch import DispatchConfig
 from sereno.config.policies import PoliciesConfig
 from sereno.config.units import UnitConfig
 
@@ -24,6 +25,7 @@ class SiteConfig(StrictModel):
     cameras: list[CameraConfig] = Field(default_factory=list, title="Cameras")
     units: list[UnitConfig] = Field(default_factory=list, title="Units")
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig, title="Policies")
+    dispatch: DispatchConfig = Field(default_factory=DispatchConfig, title="Dispatch")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "SiteConfig":

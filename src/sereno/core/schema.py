@@ -4,8 +4,9 @@ from sereno.cameras import models as camera_models
 from sereno.core.audit import models as audit_models
 from sereno.core.auth import models as auth_models
 from sereno.core.db import Base
+from sereno.dispatch import models as dispatch_models
 from sereno.ingest import models as ingest_models
 from sereno.recording import models as recording_models
 
 metadata = Base.metadata
-MODEL_MODULES = (audit_models, auth_models, camera_models, ingest_models, recording_models)
+MODEL_MODULES = (audit_models, auth_models, camera_models, dispatch_models, ingest_models, recording_models)

@@ -73,6 +73,8 @@ class DemoRunner:
                 site = simulated_site(site, cameras)
             rt.directory.sync_centres(site, "demo")
             rt.cameras.sync_from_site(site, cli_principal("demo"))
+            rt.dispatch.configure(site)
+            rt.units.sync_from_site(site)
             users = self._seed_users(rt, site)
             if cameras is not None:
                 data = ["--data-dir", str(self.data_dir)]

@@ -26,18 +26,24 @@ class Permission(StrEnum):
     CAMERAS_MANAGE = "cameras:manage"
     VIDEO_VIEW = "video:view"  # anonymised live view, playback and the recording index
     HOLDS_MANAGE = "holds:manage"  # place and release legal holds
+    INCIDENTS_READ = "incidents:read"  # calls, incidents, timelines, units and recommendations
+    CALLS_TAKE = "calls:take"  # record calls, open incidents, merge duplicates, close misuse, add notes
+    DISPATCH = "dispatch"  # send units, move incidents through their lifecycle
+    UNITS_REPORT = "units:report"  # a unit's position (AVL) and status reports
 
 
 _EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ, Permission.CAMERAS_READ})
 
-_WATCHERS = _EVERYONE | {Permission.VIDEO_VIEW}
+_WATCHERS = _EVERYONE | {Permission.VIDEO_VIEW, Permission.INCIDENTS_READ}
+_TAKERS = _EVERYONE | {Permission.INCIDENTS_READ, Permission.CALLS_TAKE}
+_DISPATCHERS = _WATCHERS | _TAKERS | {Permission.DISPATCH, Permission.UNITS_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: _WATCHERS,
-    Role.CALL_TAKER: _EVERYONE,
-    Role.DISPATCHER: _WATCHERS,
+    Role.CALL_TAKER: _TAKERS,
+    Role.DISPATCHER: _DISPATCHERS,
     Role.WARNING_OFFICER: _WATCHERS,
-    Role.SUPERVISOR: _WATCHERS | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
+    Role.SUPERVISOR: _DISPATCHERS | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
     Role.LEGAL_LIAISON: _WATCHERS | {Permission.AUDIT_READ, Permission.HOLDS_MANAGE},
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.USERS_READ},
     Role.ADMIN: frozenset(Permission),

@@ -1,0 +1,43 @@
+"""Site section `[dispatch]`: the incident taxonomy of each agency, travel speeds, and duplicate-call rules.
+
+The taxonomy is configuration, not code, because every country's agencies name and prioritise their
+incidents differently; what Sereno needs from each type is who responds and with what capabilities.
+"""
+
+from pydantic import Field, model_validator
+
+from sereno.config.base import StrictModel
+
+
+class IncidentType(StrictModel):
+    code: str = Field(title="Code", pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    name: str = Field(title="Name", min_length=1, max_length=120)
+    agencies: list[str] = Field(title="Agencies", min_length=1, description="Who responds, e.g. ['fire', 'health']")
+    priority: int = Field(default=3, ge=1, le=5, title="Default priority", description="1 is the most urgent")
+    capabilities: list[str] = Field(
+        default_factory=list, title="Required capabilities", description="One unit for each, e.g. ['engine']"
+    )
+
+
+class DispatchConfig(StrictModel):
+    incident_types: list[IncidentType] = Field(default_factory=list, title="Incident types")
+    speed_kmh: dict[str, float] = Field(
+        default_factory=lambda: {"default": 35.0},
+        title="Travel speeds (km/h)",
+        description="By capability, with 'default' for the rest; straight-line distance times a detour factor",
+    )
+    detour_factor: float = Field(default=1.3, ge=1.0, le=3.0, title="Road detour factor")
+    duplicate_radius_m: float = Field(default=300.0, gt=0, le=10_000, title="Duplicate call radius (m)")
+    duplicate_window_s: float = Field(default=1800.0, gt=0, le=86_400, title="Duplicate call window (s)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DispatchConfig":
+        codes = [t.code for t in self.incident_types]
+        if len(codes) != len(set(codes)):
+            raise ValueError("incident_types: codes must be unique")
+        if "default" not in self.speed_kmh or any(v <= 0 for v in self.speed_kmh.values()):
+            raise ValueError("speed_kmh: needs a positive 'default' and positive speeds")
+        return self
+
+    def incident_type(self, code: str) -> IncidentType | None:
+        return next((t for t in self.incident_types if t.code == code), None)

@@ -1,0 +1,153 @@
+"""Routes for call taking, incidents, units and dispatch."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from sereno.api.deps import Require, RuntimeDep
+from sereno.config.geo import Latitude, Longitude
+from sereno.core.auth.permissions import Permission
+from sereno.core.auth.principal import Principal
+from sereno.dispatch.recommend import Recommendation
+from sereno.dispatch.service import CallView, DuplicateSuggestion, IncidentView, NewCall, TimelineEntry
+from sereno.dispatch.units import UnitView
+
+router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])
+
+Reader = Annotated[Principal, Depends(Require(Permission.INCIDENTS_READ))]
+Taker = Annotated[Principal, Depends(Require(Permission.CALLS_TAKE))]
+Dispatcher = Annotated[Principal, Depends(Require(Permission.DISPATCH))]
+Reporter = Annotated[Principal, Depends(Require(Permission.UNITS_REPORT))]
+
+
+class Strict(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class CallBody(Strict):
+    caller_number: str = Field(min_length=1, max_length=40, title="Caller number")
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    location_text: str = Field(default="", max_length=500, title="Location as given")
+    text: str = Field(default="", max_length=4000, title="What the caller says")
+
+
+class IncidentBody(Strict):
+    call_id: str = Field(max_length=40, title="Call")
+    type_code: str = Field(max_length=40, title="Incident type")
+    lat: Latitude
+    lon: Longitude
+    address: str = Field(default="", max_length=500, title="Address")
+    priority: int | None = Field(default=None, ge=1, le=5, title="Priority (1 most urgent)")
+
+
+class MergeBody(Strict):
+    incident_id: str = Field(max_length=40)
+
+
+class MisuseBody(Strict):
+    kind: str = Field(max_length=40, title="Kind of misuse")
+
+
+class NoteBody(Strict):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class StatusBody(Strict):
+    status: str = Field(max_length=16)
+
+
+class DispatchBody(Strict):
+    callsign: str = Field(max_length=32)
+
+
+class PositionBody(Strict):
+    lat: Latitude
+    lon: Longitude
+
+
+class CallAnswer(BaseModel):
+    call: CallView
+    duplicates: list[DuplicateSuggestion]
+
+
+@router.post("/calls", status_code=201)
+def take_call(body: CallBody, principal: Taker, rt: RuntimeDep) -> CallAnswer:
+    """Records the call now (answer time is the server's clock) and suggests incidents it may duplicate."""
+    new = NewCall(body.caller_number, rt.clock.now_us(), body.lat, body.lon, body.location_text, body.text)
+    call = rt.dispatch.take_call(principal, new)
+    return CallAnswer(call=call, duplicates=rt.dispatch.duplicates(principal, call.id))
+
+
+@router.get("/calls/{call_id}")
+def get_call(call_id: str, principal: Reader, rt: RuntimeDep) -> CallView:
+    return rt.dispatch.call(principal, call_id)
+
+
+@router.post("/calls/{call_id}/merge")
+def merge_call(call_id: str, body: MergeBody, principal: Taker, rt: RuntimeDep) -> CallView:
+    return rt.dispatch.merge_call(principal, call_id, body.incident_id)
+
+
+@router.post("/calls/{call_id}/misuse")
+def close_as_misuse(call_id: str, body: MisuseBody, principal: Taker, rt: RuntimeDep) -> CallView:
+    return rt.dispatch.close_as_misuse(principal, call_id, body.kind)
+
+
+@router.post("/incidents", status_code=201)
+def open_incident(body: IncidentBody, principal: Taker, rt: RuntimeDep) -> IncidentView:
+    return rt.dispatch.open_incident(
+        principal, body.call_id, body.type_code, body.lat, body.lon, body.address, body.priority
+    )
+
+
+@router.get("/incidents")
+def list_incidents(principal: Reader, rt: RuntimeDep, include_closed: bool = False) -> list[IncidentView]:
+    return rt.dispatch.incidents(principal, include_closed=include_closed)
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: str, principal: Reader, rt: RuntimeDep) -> IncidentView:
+    return rt.dispatch.incident(principal, incident_id)
+
+
+@router.get("/incidents/{incident_id}/timeline")
+def get_timeline(incident_id: str, principal: Reader, rt: RuntimeDep) -> list[TimelineEntry]:
+    return rt.dispatch.timeline(principal, incident_id)
+
+
+@router.post("/incidents/{incident_id}/notes", status_code=204)
+def add_note(incident_id: str, body: NoteBody, principal: Taker, rt: RuntimeDep) -> None:
+    rt.dispatch.add_note(principal, incident_id, body.text)
+
+
+@router.post("/incidents/{incident_id}/status")
+def set_status(incident_id: str, body: StatusBody, principal: Dispatcher, rt: RuntimeDep) -> IncidentView:
+    return rt.dispatch.set_status(principal, incident_id, body.status)
+
+
+@router.get("/incidents/{incident_id}/recommendation")
+def recommendation(incident_id: str, principal: Reader, rt: RuntimeDep) -> list[Recommendation]:
+    """For each capability the incident type needs, the nearest available units, with the reason in words."""
+    return rt.units.recommend(principal, incident_id)
+
+
+@router.post("/incidents/{incident_id}/dispatch")
+def dispatch_unit(incident_id: str, body: DispatchBody, principal: Dispatcher, rt: RuntimeDep) -> IncidentView:
+    return rt.units.dispatch(principal, incident_id, body.callsign)
+
+
+@router.get("/units")
+def list_units(principal: Reader, rt: RuntimeDep) -> list[UnitView]:
+    return rt.units.units(principal)
+
+
+@router.put("/units/{callsign}/position")
+def report_position(callsign: str, body: PositionBody, principal: Reporter, rt: RuntimeDep) -> UnitView:
+    return rt.units.report_position(principal, callsign, body.lat, body.lon)
+
+
+@router.post("/units/{callsign}/status")
+def unit_status(callsign: str, body: StatusBody, principal: Reporter, rt: RuntimeDep) -> UnitView:
+    return rt.units.set_status(principal, callsign, body.status)

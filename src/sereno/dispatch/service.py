@@ -1,0 +1,354 @@
+"""Calls and incidents: intake, duplicates, misuse, the incident lifecycle and its append-only timeline.
+
+A call is never lost: it becomes an incident, joins one as a duplicate, or is closed as misuse with a kind.
+An incident belongs to the centre whose jurisdiction contains it; only that centre's people (and national
+roles) see it. Every change appends to the incident's timeline in the same transaction.
+"""
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sereno.config.site import SiteConfig
+from sereno.core.auth.principal import Principal
+from sereno.core.clock import Clock
+from sereno.core.db import Database
+from sereno.core.errors import Conflict, Invalid, NotFound
+from sereno.dispatch.models import Call, Incident, IncidentEvent, Unit
+from sereno.dispatch.recommend import haversine_m
+
+STATUSES = ("new", "dispatched", "en-route", "on-scene", "closed")
+MISUSE_KINDS = ("silent", "prank", "insult", "wrong-number", "test", "information-only", "other")
+
+
+@dataclass(frozen=True)
+class NewCall:
+    caller_number: str
+    answered_us: int
+    lat: float | None = None
+    lon: float | None = None
+    location_text: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class CallView:
+    id: str
+    centre: str
+    answered_us: int
+    caller_number: str
+    lat: float | None
+    lon: float | None
+    location_text: str
+    text: str
+    call_taker: str
+    outcome: str
+    misuse_kind: str | None
+    incident_id: str | None
+    closed_us: int | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    centre: str
+    type_code: str
+    agencies: list[str]
+    priority: int
+    lat: float
+    lon: float
+    address: str
+    status: str
+    created_us: int
+    answered_us: int
+    first_dispatch_us: int | None
+    first_on_scene_us: int | None
+    closed_us: int | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    ts_us: int
+    actor: str
+    kind: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DuplicateSuggestion:
+    incident: IncidentView
+    distance_m: float
+    minutes_ago: float
+
+
+class DispatchService:
+    def __init__(self, db: Database, clock: Clock, site: SiteConfig | None = None) -> None:
+        self._db = db
+        self._clock = clock
+        self._site = site
+
+    def configure(self, site: SiteConfig) -> None:
+        """The site file's taxonomy, jurisdictions and speeds (loaded by serve, the demo and tests)."""
+        self._site = site
+
+    @property
+    def site(self) -> SiteConfig:
+        if self._site is None:
+            raise Invalid("no site file is loaded: incident types and jurisdictions come from it")
+        return self._site
+
+    # calls ---------------------------------------------------------------------------------------------
+
+    def take_call(self, actor: Principal, new: NewCall) -> CallView:
+        """Records the call at once (before anyone decides what it is), in the taker's centre."""
+        centre = actor.centre or self.centre_at(new.lat, new.lon)
+        if centre is None:
+            raise Invalid("the call taker has no home centre and the caller's position is in no jurisdiction")
+        if (new.lat is None) != (new.lon is None):
+            raise Invalid("give both latitude and longitude, or neither")
+        row = Call(
+            id=_new_id("call"),
+            centre=centre,
+            answered_us=new.answered_us,
+            caller_number=new.caller_number,
+            lat=new.lat,
+            lon=new.lon,
+            location_text=new.location_text,
+            text=new.text,
+            call_taker=actor.actor,
+            outcome="open",
+        )
+        with self._db.write() as s:
+            s.add(row)
+            return _call(row)
+
+    def call(self, viewer: Principal, call_id: str) -> CallView:
+        with self._db.read() as s:
+            return _call(self._visible_call(s, viewer, call_id))
+
+    def duplicates(self, viewer: Principal, call_id: str) -> list[DuplicateSuggestion]:
+        """Open incidents near the caller's position reported recently: probably the same event."""
+        call = self.call(viewer, call_id)
+        if call.lat is None or call.lon is None:
+            return []
+        rules = self.site.dispatch
+        since = call.answered_us - int(rules.duplicate_window_s * 1e6)
+        with self._db.read() as s:
+            rows = s.scalars(select(Incident).where(Incident.status != "closed", Incident.created_us >= since))
+            found = []
+            for row in rows:
+                if not viewer.sees(row.centre):
+                    continue
+                distance = haversine_m(call.lat, call.lon, row.lat, row.lon)
+                if distance <= rules.duplicate_radius_m:
+                    minutes = (call.answered_us - row.created_us) / 60e6
+                    found.append(DuplicateSuggestion(incident_view(row), round(distance, 1), round(minutes, 1)))
+        return sorted(found, key=lambda d: (d.distance_m, d.minutes_ago))
+
+    def merge_call(self, actor: Principal, call_id: str, incident_id: str) -> CallView:
+        with self._db.write() as s:
+            call = self._open_call(s, actor, call_id)
+            incident = self._visible_incident(s, actor, incident_id)
+            if incident.status == "closed":
+                raise Conflict(f"incident '{incident_id}' is closed; open a new one")
+            call.outcome, call.incident_id, call.closed_us = "merged", incident_id, self._clock.now_us()
+            self.record_event(
+                s, incident_id, actor, "call", {"call": call_id, "duplicate": True, "text": call.text[:500]}
+            )
+            return _call(call)
+
+    def close_as_misuse(self, actor: Principal, call_id: str, kind: str) -> CallView:
+        if kind not in MISUSE_KINDS:
+            raise Invalid(f"misuse kind must be one of {', '.join(MISUSE_KINDS)}")
+        with self._db.write() as s:
+            call = self._open_call(s, actor, call_id)
+            call.outcome, call.misuse_kind, call.closed_us = "misuse", kind, self._clock.now_us()
+            return _call(call)
+
+    # incidents -----------------------------------------------------------------------------------------
+
+    def open_incident(
+        self,
+        actor: Principal,
+        call_id: str,
+        type_code: str,
+        lat: float,
+        lon: float,
+        address: str = "",
+        priority: int | None = None,
+    ) -> IncidentView:
+        kind = self.site.dispatch.incident_type(type_code)
+        if kind is None:
+            known = ", ".join(t.code for t in self.site.dispatch.incident_types)
+            raise Invalid(f"unknown incident type '{type_code}' (known: {known})")
+        if priority is not None and not 1 <= priority <= 5:
+            raise Invalid("priority goes from 1 (most urgent) to 5")
+        centre = self.centre_at(lat, lon)
+        if centre is None:
+            raise Invalid("the position is outside every centre's jurisdiction")
+        now = self._clock.now_us()
+        with self._db.write() as s:
+            call = self._open_call(s, actor, call_id)
+            if not actor.sees(centre):
+                raise Invalid(f"the position is in the jurisdiction of centre '{centre}', which you cannot act for")
+            row = Incident(
+                id=_new_id("inc"),
+                centre=centre,
+                type_code=type_code,
+                agencies_json=json.dumps(kind.agencies),
+                priority=priority or kind.priority,
+                lat=lat,
+                lon=lon,
+                address=address,
+                status="new",
+                created_us=now,
+                answered_us=call.answered_us,
+                created_by=actor.actor,
+            )
+            s.add(row)
+            s.flush()
+            call.outcome, call.incident_id, call.closed_us = "incident", row.id, now
+            self.record_event(
+                s, row.id, actor, "created", {"type": type_code, "priority": row.priority, "centre": centre}
+            )
+            self.record_event(s, row.id, actor, "call", {"call": call_id, "text": call.text[:500]})
+            return incident_view(row)
+
+    def incident(self, viewer: Principal, incident_id: str) -> IncidentView:
+        with self._db.read() as s:
+            return incident_view(self._visible_incident(s, viewer, incident_id))
+
+    def incidents(self, viewer: Principal, *, include_closed: bool = False, limit: int = 500) -> list[IncidentView]:
+        with self._db.read() as s:
+            query = select(Incident).order_by(Incident.priority, Incident.created_us.desc()).limit(limit * 4)
+            if not include_closed:
+                query = query.where(Incident.status != "closed")
+            if viewer.centres is not None:
+                query = query.where(Incident.centre.in_(viewer.centres))
+            return [incident_view(r) for r in s.scalars(query)][:limit]
+
+    def timeline(self, viewer: Principal, incident_id: str) -> list[TimelineEntry]:
+        with self._db.read() as s:
+            self._visible_incident(s, viewer, incident_id)
+            rows = s.scalars(
+                select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id)
+            )
+            return [TimelineEntry(e.ts_us, e.actor, e.kind, json.loads(e.details_json)) for e in rows]
+
+    def add_note(self, actor: Principal, incident_id: str, text: str) -> None:
+        if not text.strip():
+            raise Invalid("a note needs text")
+        with self._db.write() as s:
+            self._visible_incident(s, actor, incident_id)
+            self.record_event(s, incident_id, actor, "note", {"text": text.strip()[:4000]})
+
+    def set_status(self, actor: Principal, incident_id: str, status: str) -> IncidentView:
+        """Forward through the lifecycle (a step may be skipped); closing is final."""
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}")
+        with self._db.write() as s:
+            row = self._visible_incident(s, actor, incident_id)
+            if STATUSES.index(status) <= STATUSES.index(row.status):
+                raise Conflict(f"incident is '{row.status}'; it cannot go back to '{status}'")
+            now = self._clock.now_us()
+            self.record_event(s, incident_id, actor, "status", {"from": row.status, "to": status})
+            row.status = status
+            if status == "on-scene" and row.first_on_scene_us is None:
+                row.first_on_scene_us = now
+            if status == "closed":
+                row.closed_us = now
+                s.execute(  # the units still on it head back
+                    update(Unit)
+                    .where(Unit.incident_id == incident_id)
+                    .values(status="returning", incident_id=None)
+                    .execution_options(synchronize_session=False)
+                )
+            return incident_view(row)
+
+    # shared with the unit service ---------------------------------------------------------------------
+
+    def centre_at(self, lat: float | None, lon: float | None) -> str | None:
+        if lat is None or lon is None:
+            return None
+        for centre in self.site.centres:
+            if centre.jurisdiction is not None and centre.jurisdiction.contains(lat, lon):
+                return centre.code
+        return None
+
+    def record_event(
+        self, s: Session, incident_id: str, actor: Principal | str, kind: str, details: dict[str, Any]
+    ) -> None:
+        """Appends to an incident's timeline inside the caller's transaction (units use it too)."""
+        name = actor if isinstance(actor, str) else actor.actor
+        s.add(
+            IncidentEvent(
+                incident_id=incident_id,
+                ts_us=self._clock.now_us(),
+                actor=name,
+                kind=kind,
+                details_json=json.dumps(details, sort_keys=True),
+            )
+        )
+
+    def _visible_call(self, s: Session, viewer: Principal, call_id: str) -> Call:
+        row = s.get(Call, call_id)
+        if row is None or not viewer.sees(row.centre):
+            raise NotFound(f"no call '{call_id}'")
+        return row
+
+    def _open_call(self, s: Session, actor: Principal, call_id: str) -> Call:
+        row = self._visible_call(s, actor, call_id)
+        if row.outcome != "open":
+            raise Conflict(f"call '{call_id}' is already {row.outcome}")
+        return row
+
+    def _visible_incident(self, s: Session, viewer: Principal, incident_id: str) -> Incident:
+        row = s.get(Incident, incident_id)
+        if row is None or not viewer.sees(row.centre):
+            raise NotFound(f"no incident '{incident_id}'")
+        return row
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+def _call(r: Call) -> CallView:
+    return CallView(
+        r.id,
+        r.centre,
+        r.answered_us,
+        r.caller_number,
+        r.lat,
+        r.lon,
+        r.location_text,
+        r.text,
+        r.call_taker,
+        r.outcome,
+        r.misuse_kind,
+        r.incident_id,
+        r.closed_us,
+    )
+
+
+def incident_view(r: Incident) -> IncidentView:
+    return IncidentView(
+        r.id,
+        r.centre,
+        r.type_code,
+        json.loads(r.agencies_json),
+        r.priority,
+        r.lat,
+        r.lon,
+        r.address,
+        r.status,
+        r.created_us,
+        r.answered_us,
+        r.first_dispatch_us,
+        r.first_on_scene_us,
+        r.closed_us,
+    )
