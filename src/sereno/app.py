@@ -15,6 +15,7 @@ from sereno.core.bus import EventBus, InProcessBus
 from sereno.core.clock import Clock, SystemClock
 from sereno.core.db import Database
 from sereno.core.sealing import MasterKeys
+from sereno.dispatch.kpis import KpiService
 from sereno.dispatch.service import DispatchService
 from sereno.dispatch.units import UnitService
 from sereno.ingest.service import IngestService
@@ -43,6 +44,7 @@ class Runtime:
     privacy: PrivacyService
     dispatch: DispatchService
     units: UnitService
+    kpis: KpiService
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
@@ -78,6 +80,7 @@ class Runtime:
             privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
             dispatch=dispatch,
             units=UnitService(db, clock, audit, dispatch),
+            kpis=KpiService(db, lambda: dispatch.site),
         )
 
     def close(self) -> None:

@@ -50,3 +50,18 @@ def test_bad_bodies_and_unknown_things(rt: Runtime, client: TestClient) -> None:
     assert client.get("/api/dispatch/incidents/inc-nope").status_code == 404
     misuse = client.post(f"/api/dispatch/calls/{call_id}/misuse", json={"kind": "prank"})
     assert misuse.status_code == 200 and misuse.json()["outcome"] == "misuse"
+
+
+def test_kpis_are_for_supervisors_and_export_as_csv(rt: Runtime, client: TestClient) -> None:
+    make_user(rt, "op", Role.OPERATOR, "north")
+    make_user(rt, "sup", Role.SUPERVISOR, "north")
+    window = {"since_us": 0, "until_us": 2**62, "group_by": "hour"}
+    login(client, "op")
+    assert client.get("/api/dispatch/kpis", params=window).status_code == 403
+    login(client, "sup")
+    report = client.get("/api/dispatch/kpis", params=window)
+    assert report.status_code == 200 and report.json()["group_by"] == "hour"
+    exported = client.get("/api/dispatch/kpis.csv", params=window)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert exported.text.startswith("group,metric,count")
+    assert client.get("/api/dispatch/kpis", params={**window, "group_by": "planet"}).status_code == 422

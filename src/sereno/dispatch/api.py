@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sereno.api.deps import Require, RuntimeDep
 from sereno.config.geo import Latitude, Longitude
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
+from sereno.dispatch.kpis import GroupBy, KpiReport
 from sereno.dispatch.recommend import Recommendation
 from sereno.dispatch.service import CallView, DuplicateSuggestion, IncidentView, NewCall, TimelineEntry
 from sereno.dispatch.units import UnitView
@@ -19,6 +21,8 @@ Reader = Annotated[Principal, Depends(Require(Permission.INCIDENTS_READ))]
 Taker = Annotated[Principal, Depends(Require(Permission.CALLS_TAKE))]
 Dispatcher = Annotated[Principal, Depends(Require(Permission.DISPATCH))]
 Reporter = Annotated[Principal, Depends(Require(Permission.UNITS_REPORT))]
+Supervisor = Annotated[Principal, Depends(Require(Permission.KPIS_READ))]
+TimeUs = Annotated[int, Query(ge=0, le=2**62, description="Microseconds since the epoch (UTC)")]
 
 
 class Strict(BaseModel):
@@ -31,6 +35,7 @@ class CallBody(Strict):
     lon: Longitude | None = None
     location_text: str = Field(default="", max_length=500, title="Location as given")
     text: str = Field(default="", max_length=4000, title="What the caller says")
+    ringing_s: float | None = Field(default=None, ge=0, le=3600, title="Seconds it rang before answered")
 
 
 class IncidentBody(Strict):
@@ -75,7 +80,9 @@ class CallAnswer(BaseModel):
 @router.post("/calls", status_code=201)
 def take_call(body: CallBody, principal: Taker, rt: RuntimeDep) -> CallAnswer:
     """Records the call now (answer time is the server's clock) and suggests incidents it may duplicate."""
-    new = NewCall(body.caller_number, rt.clock.now_us(), body.lat, body.lon, body.location_text, body.text)
+    answered = rt.clock.now_us()
+    ring = answered - int(body.ringing_s * 1e6) if body.ringing_s is not None else None
+    new = NewCall(body.caller_number, answered, body.lat, body.lon, body.location_text, body.text, ring)
     call = rt.dispatch.take_call(principal, new)
     return CallAnswer(call=call, duplicates=rt.dispatch.duplicates(principal, call.id))
 
@@ -151,3 +158,23 @@ def report_position(callsign: str, body: PositionBody, principal: Reporter, rt: 
 @router.post("/units/{callsign}/status")
 def unit_status(callsign: str, body: StatusBody, principal: Reporter, rt: RuntimeDep) -> UnitView:
     return rt.units.set_status(principal, callsign, body.status)
+
+
+@router.get("/kpis")
+def kpis(
+    since_us: TimeUs, until_us: TimeUs, principal: Supervisor, rt: RuntimeDep, group_by: GroupBy = "centre"
+) -> KpiReport:
+    """Answer, processing, turnout, travel and total times: percentiles against the NENA/NFPA targets."""
+    return rt.kpis.report(principal, since_us, until_us, group_by)
+
+
+@router.get("/kpis.csv")
+def kpis_csv(
+    since_us: TimeUs, until_us: TimeUs, principal: Supervisor, rt: RuntimeDep, group_by: GroupBy = "centre"
+) -> Response:
+    report = rt.kpis.report(principal, since_us, until_us, group_by)
+    return Response(
+        report.to_csv(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="sereno-kpis-{group_by}.csv"'},
+    )

@@ -15,6 +15,7 @@ class Call(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     centre: Mapped[str] = mapped_column(String(40))
     answered_us: Mapped[int] = mapped_column(BigInteger)
+    ring_us: Mapped[int | None] = mapped_column(BigInteger, default=None)  # when it started ringing, if known
     caller_number: Mapped[str] = mapped_column(String(40))
     lat: Mapped[float | None] = mapped_column(Float, default=None)
     lon: Mapped[float | None] = mapped_column(Float, default=None)
@@ -42,7 +43,9 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16))  # new, dispatched, en-route, on-scene, closed
     created_us: Mapped[int] = mapped_column(BigInteger)
     answered_us: Mapped[int] = mapped_column(BigInteger)  # of the first call: where the KPIs start
+    ring_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     first_dispatch_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    first_en_route_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     first_on_scene_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     closed_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_by: Mapped[str] = mapped_column(String(120))

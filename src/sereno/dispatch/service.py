@@ -33,6 +33,7 @@ class NewCall:
     lon: float | None = None
     location_text: str = ""
     text: str = ""
+    ring_us: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class IncidentView:
     created_us: int
     answered_us: int
     first_dispatch_us: int | None
+    first_en_route_us: int | None
     first_on_scene_us: int | None
     closed_us: int | None
 
@@ -114,6 +116,7 @@ class DispatchService:
             id=_new_id("call"),
             centre=centre,
             answered_us=new.answered_us,
+            ring_us=new.ring_us,
             caller_number=new.caller_number,
             lat=new.lat,
             lon=new.lon,
@@ -207,6 +210,7 @@ class DispatchService:
                 status="new",
                 created_us=now,
                 answered_us=call.answered_us,
+                ring_us=call.ring_us,
                 created_by=actor.actor,
             )
             s.add(row)
@@ -257,6 +261,8 @@ class DispatchService:
             now = self._clock.now_us()
             self.record_event(s, incident_id, actor, "status", {"from": row.status, "to": status})
             row.status = status
+            if status == "en-route" and row.first_en_route_us is None:
+                row.first_en_route_us = now
             if status == "on-scene" and row.first_on_scene_us is None:
                 row.first_on_scene_us = now
             if status == "closed":
@@ -349,6 +355,7 @@ def incident_view(r: Incident) -> IncidentView:
         r.created_us,
         r.answered_us,
         r.first_dispatch_us,
+        r.first_en_route_us,
         r.first_on_scene_us,
         r.closed_us,
     )

@@ -137,6 +137,8 @@ class UnitService:
                 order = ("new", "dispatched", "en-route", "on-scene")
                 if status in order and incident.status in order and order.index(status) > order.index(incident.status):
                     incident.status = status
+                if status == "en-route" and incident.first_en_route_us is None:
+                    incident.first_en_route_us = now
                 if status == "on-scene" and incident.first_on_scene_us is None:
                     incident.first_on_scene_us = now
             unit.status = status

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     CALLS_TAKE = "calls:take"  # record calls, open incidents, merge duplicates, close misuse, add notes
     DISPATCH = "dispatch"  # send units, move incidents through their lifecycle
     UNITS_REPORT = "units:report"  # a unit's position (AVL) and status reports
+    KPIS_READ = "kpis:read"  # response-time KPIs and call load
 
 
 _EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ, Permission.CAMERAS_READ})
@@ -43,7 +44,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CALL_TAKER: _TAKERS,
     Role.DISPATCHER: _DISPATCHERS,
     Role.WARNING_OFFICER: _WATCHERS,
-    Role.SUPERVISOR: _DISPATCHERS | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ},
+    Role.SUPERVISOR: _DISPATCHERS
+    | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.CONFIG_READ, Permission.KPIS_READ},
     Role.LEGAL_LIAISON: _WATCHERS | {Permission.AUDIT_READ, Permission.HOLDS_MANAGE},
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.USERS_READ},
     Role.ADMIN: frozenset(Permission),

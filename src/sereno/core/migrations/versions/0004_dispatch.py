@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 19:11:21.086503
+Create Date: 2026-11-22 19:14:04.791392
 """
 
 from collections.abc import Sequence
@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.Column("answered_us", sa.BigInteger(), nullable=False),
+        sa.Column("ring_us", sa.BigInteger(), nullable=True),
         sa.Column("first_dispatch_us", sa.BigInteger(), nullable=True),
+        sa.Column("first_en_route_us", sa.BigInteger(), nullable=True),
         sa.Column("first_on_scene_us", sa.BigInteger(), nullable=True),
         sa.Column("closed_us", sa.BigInteger(), nullable=True),
         sa.Column("created_by", sa.String(length=120), nullable=False),
@@ -64,6 +66,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("centre", sa.String(length=40), nullable=False),
         sa.Column("answered_us", sa.BigInteger(), nullable=False),
+        sa.Column("ring_us", sa.BigInteger(), nullable=True),
         sa.Column("caller_number", sa.String(length=40), nullable=False),
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
