@@ -1,11 +1,13 @@
 """KPIs: intervals from the incident's own times, percentiles against the standards, misuse counted, scoped."""
 
+import defusedxml.ElementTree as SafeXml
 import pytest
 
 from sereno.app import Runtime
 from sereno.core.auth.permissions import Role
 from sereno.core.clock import ManualClock
 from sereno.core.errors import Invalid
+from sereno.dispatch.kpi_chart import render_svg
 from sereno.dispatch.service import NewCall
 from tests.conftest import make_user
 
@@ -67,3 +69,20 @@ def test_intervals_percentiles_and_targets(rt: Runtime, clock: ManualClock) -> N
     assert csv_text.splitlines()[0].startswith("group,metric,count,p50_s") and "north,processing,4,45.0" in csv_text
     with pytest.raises(Invalid):
         rt.kpis.report(admin, 10, 10)
+
+
+def test_the_report_is_drawn_as_svg(rt: Runtime, clock: ManualClock) -> None:
+    start = clock.now_us()
+    run_incident(rt, clock, "north", NORTH, "P-102", (5, 30, 50, 200))
+    run_incident(rt, clock, "south", SOUTH, "P-103", (30, 90, 30, 300))
+    admin = make_user(rt, "boss", Role.ADMIN, all_centres=True)
+    svg = render_svg(rt.kpis.report(admin, start, clock.now_us() + 1))
+    root = SafeXml.fromstring(svg)
+    bars = root.findall(".//{http://www.w3.org/2000/svg}rect")[1:]  # the first is the background
+    assert len(bars) == 10  # five metrics, two centres
+    titles = [b.findtext("{http://www.w3.org/2000/svg}title") or "" for b in bars]
+    assert any(t.startswith("south: p90 90.0 s") for t in titles)
+    late = next(b for b, t in zip(bars, titles, strict=True) if t.startswith("south: p90 90.0"))
+    assert late.get("fill") == "#c0392b"  # processing 90 s misses NFPA 1225's 60 s
+    empty = render_svg(rt.kpis.report(admin, 1, 2))
+    assert "No incidents" in empty

@@ -10,6 +10,7 @@ from sereno.api.deps import Require, RuntimeDep
 from sereno.config.geo import Latitude, Longitude
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
+from sereno.dispatch.kpi_chart import render_svg
 from sereno.dispatch.kpis import GroupBy, KpiReport
 from sereno.dispatch.recommend import Recommendation
 from sereno.dispatch.service import CallView, DuplicateSuggestion, IncidentView, NewCall, TimelineEntry
@@ -178,3 +179,12 @@ def kpis_csv(
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="sereno-kpis-{group_by}.csv"'},
     )
+
+
+@router.get("/kpis.svg")
+def kpis_chart(
+    since_us: TimeUs, until_us: TimeUs, principal: Supervisor, rt: RuntimeDep, group_by: GroupBy = "centre"
+) -> Response:
+    """The same report drawn: p90 bars (p50 ticks) per group against each standard's target."""
+    report = rt.kpis.report(principal, since_us, until_us, group_by)
+    return Response(render_svg(report), media_type="image/svg+xml")
