@@ -2,7 +2,7 @@
 
 import typer
 
-from sereno.commands import admin, audit, bench, config, run, worker
+from sereno.commands import admin, audit, bench, config, run, sim, worker
 
 app = typer.Typer(
     help="Sereno: open public-safety operations, private by default and accountable in every access.",
@@ -17,6 +17,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(config.app, name="config")
 app.add_typer(worker.app, name="worker")
+app.add_typer(sim.app, name="sim")
 
 
 def main() -> None:

@@ -115,3 +115,12 @@ def test_rotating_the_master_key_keeps_everything_readable_with_only_the_new_key
         assert rt.audit.search(AuditQuery(action="keys.rotate"))
     finally:
         rt.close()
+
+
+def test_a_simulated_quarter_hour_prints_kpis_and_draws_them(tmp_path: Path) -> None:
+    svg, table = tmp_path / "kpis.svg", tmp_path / "kpis.csv"
+    code, out = sereno("sim", "day", "--hours", "0.25", "--start-hour", "19", "--svg", str(svg), "--csv", str(table))
+    assert code == 0, out
+    summary = json.loads(out[out.index("{") :])
+    assert summary["stats"]["calls"] > 0 and "calls_by_outcome" in summary
+    assert svg.read_text().startswith("<svg") and table.read_text().startswith("group,metric")

@@ -26,3 +26,9 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += int(seconds * 1_000_000)
+
+    def set(self, now_us: int) -> None:
+        """Jump to a moment (simulations replaying events in time order); never backwards."""
+        if now_us < self._now:
+            raise ValueError("a manual clock does not go backwards")
+        self._now = now_us
