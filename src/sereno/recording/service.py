@@ -41,17 +41,9 @@ class SegmentInfo:
 
 
 @dataclass(frozen=True)
-class NewSegment:
-    id: str
-    camera_id: str
-    stream: str
-    start_us: int
-    end_us: int
-    frames: int
-    size_bytes: int
-    init_bytes: int
-    sha256: str
-    sealed: bool
+class NewSegment(SegmentInfo):
+    """What the writer knows beyond what readers are shown: the policy, the wrapped key, where the bytes are."""
+
     retention_days: int
     key_wrapped: bytes | None
     storage_key: str
