@@ -1,5 +1,6 @@
 """Routes for watching: live MJPEG, snapshots, and HLS playback of the anonymised recording."""
 
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -42,9 +43,10 @@ def live(camera_id: str, request: Request, principal: Viewer, rt: RuntimeDep) ->
 
 
 def _frames(ring: FrameRing, camera_id: str, first: LiveFrame) -> Iterator[bytes]:
+    """Ends when frames stop (a camera that lost its anonymiser goes dark) or after an hour (re-authorise)."""
     frame: LiveFrame | None = first
-    sent = 0.0
-    while frame is not None and sent < LONGEST_VIEW_S:
+    deadline = time.monotonic() + LONGEST_VIEW_S
+    while frame is not None and time.monotonic() < deadline:
         yield (
             (
                 f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
@@ -53,9 +55,7 @@ def _frames(ring: FrameRing, camera_id: str, first: LiveFrame) -> Iterator[bytes
             + frame.jpeg
             + b"\r\n"
         )
-        previous = frame.seq
-        frame = ring.wait_newer(camera_id, previous, STALE_AFTER_S)
-        sent += 0.2
+        frame = ring.wait_newer(camera_id, frame.seq, STALE_AFTER_S)
 
 
 @router.get("/{camera_id}/snapshot.jpg")
