@@ -148,3 +148,12 @@ def test_a_drone_follows_its_telemetry_and_a_fixed_camera_does_not(rt: Runtime, 
     south = make_user(rt, "op-south", Role.OPERATOR, "south")
     with pytest.raises(NotFound):
         rt.cameras.update_position(south, "drone-1", 0.0, 0.0, 0.0)
+
+
+def test_stream_credentials_go_into_the_url_escaped_and_only_when_there_are_some() -> None:
+    from sereno.cameras.service import StreamCredentials
+
+    url = "rtsp://10.0.0.5:8554/main"
+    assert StreamCredentials(None, "ignored").in_url(url) == url
+    assert StreamCredentials("viewer", "p@ss:w/rd").in_url(url) == "rtsp://viewer:p%40ss%3Aw%2Frd@10.0.0.5:8554/main"
+    assert StreamCredentials("viewer", None).in_url("http://cam/x.ts") == "http://viewer@cam/x.ts"

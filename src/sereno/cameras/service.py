@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,6 +55,15 @@ class CameraView:
 class StreamCredentials:
     username: str | None
     password: str | None
+
+    def in_url(self, url: str) -> str:
+        """The URL with these credentials in it, for libavformat (never stored, shown or logged)."""
+        if not self.username:
+            return url
+        parts = urlsplit(url)
+        secret = f":{quote(self.password, safe='')}" if self.password else ""
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+        return urlunsplit(parts._replace(netloc=f"{quote(self.username, safe='')}{secret}@{host}"))
 
 
 class CameraService:

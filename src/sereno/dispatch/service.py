@@ -228,12 +228,12 @@ class DispatchService:
 
     def incidents(self, viewer: Principal, *, include_closed: bool = False, limit: int = 500) -> list[IncidentView]:
         with self._db.read() as s:
-            query = select(Incident).order_by(Incident.priority, Incident.created_us.desc()).limit(limit * 4)
+            query = select(Incident).order_by(Incident.priority, Incident.created_us.desc()).limit(limit)
             if not include_closed:
                 query = query.where(Incident.status != "closed")
             if viewer.centres is not None:
                 query = query.where(Incident.centre.in_(viewer.centres))
-            return [incident_view(r) for r in s.scalars(query)][:limit]
+            return [incident_view(r) for r in s.scalars(query)]
 
     def timeline(self, viewer: Principal, incident_id: str) -> list[TimelineEntry]:
         with self._db.read() as s:

@@ -2,7 +2,7 @@
 
 The reader takes whatever one recv() returned, hands each RTP packet of the video channel to the
 depacketiser and keeps an incomplete tail for the next call. Garbage between frames is skipped up to the next
-'$' and counted; it never raises, because a camera that sends junk must not take the recorder down.
+'$'; it never raises, because a camera that sends junk must not take the recorder down.
 """
 
 from sereno.ingest.h264 import AccessUnit, H264Depacketizer
@@ -16,12 +16,9 @@ class InterleavedReader:
         self.depacketizer = depacketizer
         self.channel = channel
         self.tail = b""
-        self.bytes_in = 0
         self.packets = 0
-        self.skipped_bytes = 0
 
     def feed(self, chunk: bytes) -> list[AccessUnit]:
-        self.bytes_in += len(chunk)
         data = self.tail + chunk if self.tail else chunk
         units: list[AccessUnit] = []
         i, n = 0, len(data)
@@ -39,7 +36,6 @@ class InterleavedReader:
             i = stopped
         self.tail = data[i:] if i < n else b""
         if len(self.tail) > MAX_TAIL:  # nothing parseable for a long stretch: drop it, resync later
-            self.skipped_bytes += len(self.tail)
             self.tail = b""
         return units
 
@@ -57,6 +53,4 @@ class InterleavedReader:
             end = head_end + 4 + length
             return end if end <= len(data) else -1
         following = data.find(b"$", i + 1)
-        skipped_to = following if following >= 0 else len(data)
-        self.skipped_bytes += skipped_to - i
-        return skipped_to
+        return following if following >= 0 else len(data)

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import av
 import numpy as np
@@ -206,7 +205,7 @@ class PrivacyStream:
         self.health.state = StreamState.STOPPED
 
     def _decode_until_stopped(self, stop: threading.Event) -> None:
-        with av.open(_with_credentials(self.camera.sub_url, self._credentials), options=_OPTIONS, timeout=5.0) as src:
+        with av.open(self._credentials.in_url(self.camera.sub_url), options=_OPTIONS, timeout=5.0) as src:
             stream = src.streams.video[0]
             stream.thread_type = "AUTO"
             self.health.state = StreamState.STREAMING
@@ -218,14 +217,3 @@ class PrivacyStream:
 
 
 _OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer"}
-
-
-def _with_credentials(url: str, credentials: StreamCredentials) -> str:
-    if not credentials.username:
-        return url
-    parts = urlsplit(url)
-    user = quote(credentials.username, safe="")
-    secret = f":{quote(credentials.password, safe='')}" if credentials.password else ""
-    return urlunsplit(
-        parts._replace(netloc=f"{user}{secret}@{parts.hostname}" + (f":{parts.port}" if parts.port else ""))
-    )

@@ -10,10 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 from fractions import Fraction
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import av
 
+from sereno.cameras.service import StreamCredentials
 from sereno.config.recording import RecordingSettings
 from sereno.core.clock import Clock
 from sereno.ingest.backoff import Backoff
@@ -87,9 +88,13 @@ class PyAVFeed:
             self._gap_reason = reason
             self.stop_event.wait(self._backoff.next_delay())
 
+    def _url(self) -> str:
+        credentials = StreamCredentials(self.source.username, self.source.password)
+        return credentials.in_url(self.source.url.removesuffix("#udp"))
+
     def _record_until_it_ends(self) -> int | None:
         """Returns the wall time where the recording stopped (None if nothing was recorded)."""
-        with av.open(_authenticated(self.source), options=open_options(self.source.url, 5.0), timeout=5.0) as src:
+        with av.open(self._url(), options=open_options(self.source.url, 5.0), timeout=5.0) as src:
             stream = src.streams.video[0]
             paced = urlsplit(self.source.url).scheme in ("", "file")
             started = time.monotonic()
@@ -176,13 +181,3 @@ class _OpenSegment:
             init_bytes=init_section_length(data),
             frame_count=self.frames,
         )
-
-
-def _authenticated(source: CameraSource) -> str:
-    url = source.url.removesuffix("#udp")
-    if not source.username:
-        return url
-    parts = urlsplit(url)
-    secret = f":{quote(source.password, safe='')}" if source.password else ""
-    host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
-    return urlunsplit(parts._replace(netloc=f"{quote(source.username, safe='')}{secret}@{host}"))

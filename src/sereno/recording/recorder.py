@@ -58,7 +58,6 @@ class Feed:
     last_data: float = 0.0
     gap_start_us: int | None = None
     gap_reason: str = "recorder not running"
-    frames_in: int = 0  # frames received after the first keyframe of each connection
     lost_before: int = 0  # RTP packets lost on earlier connections
 
 
@@ -207,8 +206,6 @@ class Recorder:
                 builder.anchor_wall_us, builder.anchor_pts = now_us, unit.pts_90k
             pending_before = builder.pending_frames
             finished = builder.add(unit, depacketizer.sps, depacketizer.pps)
-            if builder.pending_frames or finished is not None:
-                feed.frames_in += 1
             if pending_before == 0 and builder.pending_frames == 1 and finished is None:
                 self._recording_started(feed, builder.wall_us(unit.pts_90k))
             if finished is not None:

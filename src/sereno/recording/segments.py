@@ -86,7 +86,6 @@ class SegmentBuilder:
     pps: bytes | None = None
     _units: list[AccessUnit] = field(default_factory=list)
     _waiting_for_key: bool = True
-    dropped_before_key: int = 0
 
     def add(self, unit: AccessUnit, sps: bytes | None, pps: bytes | None) -> FinishedSegment | None:
         """Adds a frame; returns the previous segment when this keyframe closes it."""
@@ -94,8 +93,7 @@ class SegmentBuilder:
             self.anchor_pts = unit.pts_90k
         if self._waiting_for_key:
             if not unit.keyframe or sps is None or pps is None:
-                self.dropped_before_key += 1
-                return None
+                return None  # a segment can only start where a decoder can
             self._waiting_for_key = False
         finished = None
         if unit.keyframe and self._units:
