@@ -7,6 +7,7 @@ from sereno.config.settings import Settings
 from sereno.core import migrate
 from sereno.core.audit.service import AuditLog
 from sereno.core.audit.signing import CheckpointSigner
+from sereno.core.auth.credential_cache import CredentialCache
 from sereno.core.auth.directory import Directory
 from sereno.core.auth.passwords import Passwords
 from sereno.core.auth.service import AuthService
@@ -15,6 +16,7 @@ from sereno.core.bus import EventBus, InProcessBus
 from sereno.core.clock import Clock, SystemClock
 from sereno.core.db import Database
 from sereno.core.sealing import MasterKeys
+from sereno.dispatch.intake import IntakeBatcher
 from sereno.dispatch.kpis import KpiService
 from sereno.dispatch.service import DispatchService
 from sereno.dispatch.units import UnitService
@@ -43,6 +45,7 @@ class Runtime:
     retention: RetentionService
     privacy: PrivacyService
     dispatch: DispatchService
+    intake: IntakeBatcher
     units: UnitService
     kpis: KpiService
 
@@ -57,7 +60,8 @@ class Runtime:
         signer = CheckpointSigner.load_or_create(settings.keys_dir)
         audit = AuditLog(db, clock, signer, checkpoint_every=settings.audit_checkpoint_every, bus=bus)
         passwords = Passwords(settings.auth)
-        directory = Directory(db, clock, audit, passwords)
+        credentials = CredentialCache(clock, settings.auth.credential_cache_s)
+        directory = Directory(db, clock, audit, passwords, credentials)
         keys = MasterKeys.load_or_create(settings.keys_dir)
         cameras = CameraService(db, clock, audit, directory, keys, bus)
         store = LocalSegmentStore(settings.media_dir)
@@ -69,7 +73,7 @@ class Runtime:
             clock=clock,
             bus=bus,
             audit=audit,
-            auth=AuthService(db, clock, audit, passwords, settings.auth, bus),
+            auth=AuthService(db, clock, audit, passwords, settings.auth, bus, credentials),
             directory=directory,
             throttle=LoginThrottle(clock, settings.auth.attempts_per_minute_per_client),
             cameras=cameras,
@@ -79,10 +83,12 @@ class Runtime:
             retention=RetentionService(db, clock, audit, cameras, store, bus),
             privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
             dispatch=dispatch,
+            intake=IntakeBatcher(dispatch),
             units=UnitService(db, clock, audit, dispatch),
             kpis=KpiService(db, lambda: dispatch.site),
         )
 
     def close(self) -> None:
+        self.intake.close()
         self.audit.close()
         self.db.dispose()

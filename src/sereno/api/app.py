@@ -17,15 +17,17 @@ from sereno.ingest import api as ingest_api
 from sereno.privacy import api as privacy_api
 from sereno.recording import api as recording_api
 
+# Routes are matched in this order, one router after another: the ones called many times a second (call
+# intake, AVL positions, live video) come first. Prefixes do not overlap, so the order changes nothing else.
 ROUTERS = (
+    dispatch_api.router,
+    privacy_api.router,
     health.router,
     auth_api.router,
     audit_api.router,
     cameras_api.router,
     ingest_api.router,
     recording_api.router,
-    privacy_api.router,
-    dispatch_api.router,
     console_api.router,
 )
 

@@ -6,6 +6,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from sereno.api.problems import Problem
 from sereno.app import Runtime
@@ -15,7 +16,12 @@ from sereno.core.auth.principal import Principal
 SESSION_COOKIE = "sereno_session"
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    """Async on purpose: a sync dependency costs every request a hop through the thread pool."""
+    return runtime_of(request)
+
+
+def runtime_of(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -36,7 +42,7 @@ def authenticate(request: Request) -> Principal | None:
     if found is None:
         return None
     kind, value = found
-    rt = runtime(request)
+    rt = runtime_of(request)
     return rt.auth.resolve_token(value) if kind == "token" else rt.auth.resolve_session(value)
 
 
@@ -46,8 +52,13 @@ class Require:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, request: Request) -> Principal:
-        principal = authenticate(request)
+    async def __call__(self, request: Request) -> Principal:
+        """A credential seen moments ago resolves here on the event loop; otherwise the database is asked
+        from the thread pool, so a slow query never blocks other requests."""
+        found = credentials(request)
+        principal = runtime_of(request).auth.cached(*found) if found is not None else None
+        if principal is None and found is not None:
+            principal = await run_in_threadpool(authenticate, request)
         if principal is None:
             raise Problem(
                 401,
@@ -64,7 +75,7 @@ class Require:
 class Public:
     """Dependency marking a route as deliberately open (health checks, the login form itself)."""
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

@@ -17,6 +17,9 @@ def serve(
     site: Path | None = typer.Option(None, "--site", help="Site file (TOML); centres are synced from it"),
     data_dir: Path | None = DataDir,
     database_url: str | None = DatabaseUrl,
+    access_log: bool = typer.Option(
+        False, help="A log line per HTTP request (the audit log already records every access that matters)"
+    ),
 ) -> None:
     """Run the API server (embedded: SQLite under the data directory; cluster: --database-url)."""
     import uvicorn
@@ -27,7 +30,14 @@ def serve(
     rt = runtime_from(settings)
     sync_site(rt, "system")
     try:
-        uvicorn.run(create_app(rt), host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
+        uvicorn.run(
+            create_app(rt),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            log_level="info",
+            access_log=access_log,
+        )
     finally:
         rt.close()
 

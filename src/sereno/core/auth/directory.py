@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sereno.config.site import SiteConfig
 from sereno.core.audit.service import AuditLog
+from sereno.core.auth.credential_cache import CredentialCache
 from sereno.core.auth.errors import Conflict, Invalid, NotFound
 from sereno.core.auth.models import Centre, CentreGrant, User
 from sereno.core.auth.passwords import Passwords, WeakPassword
@@ -54,7 +55,10 @@ class NewUser:
 
 
 class Directory:
-    def __init__(self, db: Database, clock: Clock, audit: AuditLog, passwords: Passwords) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, audit: AuditLog, passwords: Passwords, cache: CredentialCache | None = None
+    ) -> None:
+        self._cache = cache
         self._db = db
         self._clock = clock
         self._audit = audit
@@ -188,7 +192,9 @@ class Directory:
                 self._audit.record(
                     actor=actor.actor, action="users.grant", target=f"user:{username}", centre=centre, session=s
                 )
-            return self._view(s, user)
+            view = self._view(s, user)
+        self._forget_credentials()
+        return view
 
     def revoke(self, actor: Principal, username: str, centre: str) -> UserView:
         with self._db.write() as s:
@@ -201,7 +207,9 @@ class Directory:
                 self._audit.record(
                     actor=actor.actor, action="users.revoke", target=f"user:{username}", centre=centre, session=s
                 )
-            return self._view(s, user)
+            view = self._view(s, user)
+        self._forget_credentials()
+        return view
 
     # helpers -------------------------------------------------------------------------------------------
 
@@ -214,7 +222,13 @@ class Directory:
             self._audit.record(
                 actor=actor.actor, action=action, target=f"user:{username}", centre=view.centre or "", session=s
             )
-            return view
+        self._forget_credentials()
+        return view
+
+    def _forget_credentials(self) -> None:
+        """After a committed change to who someone is or what they may see, nobody keeps the old answer."""
+        if self._cache is not None:
+            self._cache.clear()
 
     def _user_for_change(self, s: Session, actor: Principal, username: str) -> User:
         user = s.scalar(select(User).where(User.username == username))

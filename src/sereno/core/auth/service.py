@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sereno.config.auth import AuthSettings
 from sereno.core.audit.service import AuditLog
+from sereno.core.auth.credential_cache import CredentialCache
 from sereno.core.auth.errors import AccountLocked, AuthError, Invalid, InvalidCredentials, NotFound
 from sereno.core.auth.events import AccountLockedOut
 from sereno.core.auth.models import ApiToken, Centre, CentreGrant, LoginSession, User
@@ -62,8 +63,10 @@ class AuthService:
         passwords: Passwords,
         settings: AuthSettings,
         bus: EventBus | None = None,
+        cache: CredentialCache | None = None,
     ) -> None:
         self._bus = bus
+        self._cache = cache or CredentialCache(clock, settings.credential_cache_s)
         self._db = db
         self._clock = clock
         self._audit = audit
@@ -170,12 +173,17 @@ class AuthService:
             self._audit.record(
                 actor=principal.actor, action="auth.logout", target="session", centre=principal.centre or "", session=s
             )
+        self._cache.clear()
 
     def resolve_session(self, token: str) -> Principal | None:
+        if (cached := self.cached("session", token)) is not None:
+            return cached
+        digest = _digest(token)
+        generation = self._cache.generation
         now = self._clock.now_us()
         idle_us = self._settings.session_idle_minutes * 60_000_000
         with self._db.read() as s:
-            row = s.get(LoginSession, _digest(token))
+            row = s.get(LoginSession, digest)
             if row is None or row.expires_us <= now or row.last_seen_us + idle_us <= now:
                 return None
             user = s.get(User, row.user_id)
@@ -183,12 +191,16 @@ class AuthService:
                 return None
             principal = self._principal(s, user, "session")
             stale = now - row.last_seen_us > _SEEN_EVERY_US
+            valid_until = min(row.expires_us, now + idle_us)
         if stale:
             with self._db.write() as w:
-                w.execute(
-                    update(LoginSession).where(LoginSession.token_hash == _digest(token)).values(last_seen_us=now)
-                )
+                w.execute(update(LoginSession).where(LoginSession.token_hash == digest).values(last_seen_us=now))
+        self._cache.put(f"session:{digest}", principal, valid_until, generation)
         return principal
+
+    def cached(self, kind: str, credential: str) -> Principal | None:
+        """The principal for a credential resolved moments ago, without touching the database (or None)."""
+        return self._cache.get(f"{kind}:{_digest(credential)}")
 
     # API tokens ----------------------------------------------------------------------------------------
 
@@ -240,13 +252,18 @@ class AuthService:
                 centre=principal.centre or "",
                 session=s,
             )
+        self._cache.clear()
 
     def resolve_token(self, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
+        if (cached := self.cached("token", token)) is not None:
+            return cached
+        digest = _digest(token)
+        generation = self._cache.generation
         now = self._clock.now_us()
         with self._db.read() as s:
-            row = s.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+            row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
             if row is None or row.revoked or (row.expires_us is not None and row.expires_us <= now):
                 return None
             user = s.get(User, row.user_id)
@@ -254,9 +271,11 @@ class AuthService:
                 return None
             principal = self._principal(s, user, "token")
             stale = row.last_used_us is None or now - row.last_used_us > _SEEN_EVERY_US
+            valid_until = row.expires_us if row.expires_us is not None else now + _SEEN_EVERY_US
         if stale:
             with self._db.write() as w:
                 w.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_us=now))
+        self._cache.put(f"token:{digest}", principal, valid_until, generation)
         return principal
 
     # helpers -------------------------------------------------------------------------------------------
