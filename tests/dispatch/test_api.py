@@ -55,7 +55,7 @@ def test_bad_bodies_and_unknown_things(rt: Runtime, client: TestClient) -> None:
 def test_kpis_are_for_supervisors_and_export_as_csv(rt: Runtime, client: TestClient) -> None:
     make_user(rt, "op", Role.OPERATOR, "north")
     make_user(rt, "sup", Role.SUPERVISOR, "north")
-    window = {"since_us": 0, "until_us": 2**62, "group_by": "hour"}
+    window: dict[str, str | int] = {"since_us": 0, "until_us": 2**62, "group_by": "hour"}
     login(client, "op")
     assert client.get("/api/dispatch/kpis", params=window).status_code == 403
     login(client, "sup")
