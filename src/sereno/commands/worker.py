@@ -1,4 +1,4 @@
-"""`sereno worker record|privacy`: the worker processes (the demo starts them for you)."""
+"""`sereno worker record|privacy|avl`: the worker processes (the demo starts them for you)."""
 
 import signal
 import threading
@@ -48,6 +48,28 @@ def privacy(
     try:
         console.print("privacy worker started")
         PrivacyWorker(rt, camera_ids=set(camera) or None).run(stop)
+    finally:
+        rt.close()
+
+
+@app.command()
+def avl(
+    data_dir: Path | None = DataDir,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Apply unit positions arriving over MQTT (AVL) until stopped; needs SERENO_AVL__ENABLED=true."""
+    from sereno.dispatch.avl import AvlListener
+
+    settings = settings_from(data_dir, database_url)
+    if not settings.avl.enabled:
+        console.print("AVL over MQTT is off: set SERENO_AVL__ENABLED=true (and SERENO_AVL__HOST, ...)", style="red")
+        raise typer.Exit(2)
+    rt = runtime_from(settings)
+    stop = _stop_on_signals()
+    try:
+        listener = AvlListener(rt.units, rt.clock, settings.avl)
+        console.print(f"AVL worker: mqtt://{settings.avl.host}:{settings.avl.port} {listener.topic}")
+        listener.run(stop)
     finally:
         rt.close()
 

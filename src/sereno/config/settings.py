@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sereno.config.auth import AuthSettings
+from sereno.config.avl import AvlSettings
 from sereno.config.recording import RecordingSettings
 
 
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings, title="Authentication")
     recording: RecordingSettings = Field(default_factory=RecordingSettings, title="Recording")
+    avl: AvlSettings = Field(default_factory=AvlSettings, title="Unit positions over MQTT (AVL)")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
