@@ -65,7 +65,7 @@ def load_site(path: Path) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise SiteConfigError(path, [f"not valid TOML: {exc}"]) from None
     try:
-        return SiteConfig.model_validate(raw)
+        return SiteConfig.model_validate(raw, context={"site_dir": path.resolve().parent})
     except ValidationError as exc:
         raise SiteConfigError(path, [_describe(err, raw) for err in exc.errors()]) from None
 

@@ -5,7 +5,8 @@ at once, exactly one succeeds and the other is told the unit is taken.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sereno.core.db import Database
 from sereno.core.errors import Conflict, Invalid, NotFound
 from sereno.dispatch.models import Incident, Unit
 from sereno.dispatch.recommend import Recommendation, Recommender, UnitPosition
+from sereno.dispatch.roads import RoadGraph, RoadGraphError
 from sereno.dispatch.service import DispatchService, IncidentView, incident_view
 
 UNIT_STATUSES = ("available", "dispatched", "en-route", "on-scene", "returning", "off-duty")
@@ -85,9 +87,11 @@ class UnitService:
             for u in self.units(viewer)
         ]
         rules = self._incidents.site.dispatch
-        return Recommender(positions, rules.speed_kmh, rules.detour_factor).recommend(
+        roads, note = _road_graph(rules.road_graph)
+        found = Recommender(positions, rules.speed_kmh, rules.detour_factor, roads, rules.road_speed_factor).recommend(
             incident.lat, incident.lon, needed, per_capability
         )
+        return [replace(r, reason=f"{r.reason}; {note}") for r in found] if note else found
 
     def dispatch(self, actor: Principal, incident_id: str, callsign: str) -> IncidentView:
         """A person's decision: this unit goes to this incident. Refused if the unit is not available."""
@@ -151,6 +155,17 @@ class UnitService:
         if row is None or not viewer.sees(row.centre):
             raise NotFound(f"no unit '{callsign}'")
         return row
+
+
+def _road_graph(path: Path | None) -> tuple[RoadGraph | None, str]:
+    """The site's road graph (parsed once per process), or why it is not used. A broken map must not stop a
+    recommendation during an emergency: it falls back to straight line, and every reason says so."""
+    if path is None:
+        return None, ""
+    try:
+        return RoadGraph.cached(path), ""
+    except RoadGraphError as exc:
+        return None, f"straight line because the road graph is unusable: {exc.problem}"
 
 
 def _view(u: Unit) -> UnitView:
