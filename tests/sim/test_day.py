@@ -17,7 +17,7 @@ def test_a_simulated_hour(rt: Runtime, clock: ManualClock, site: SiteConfig) -> 
     assert stats.calls > 20 and stats.outside_jurisdiction == 0
     assert stats.misuse + stats.merged + stats.incidents <= stats.calls
     assert report.calls_by_outcome.get("misuse", 0) == stats.misuse
-    assert stats.dispatches > 0
+    assert stats.dispatches > 0 and stats.positions_reported > 0 and stats.errors == 0
     metrics = {r.metric for r in report.rows}
     assert {"answer", "processing"} <= metrics
     everyone = cli_principal("tester")

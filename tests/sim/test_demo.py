@@ -8,7 +8,10 @@ from pathlib import Path
 
 def test_demo_runs_for_a_while_and_summarises(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "sereno", "demo", "--for", "2", "--port", "0", "--data-dir", str(tmp_path)],
+        [
+            *[sys.executable, "-m", "sereno", "demo", "--for", "3", "--port", "0", "--data-dir", str(tmp_path)],
+            *["--calls-per-day", "400000"],  # about five calls a second, so a few seconds show the city working
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -20,6 +23,8 @@ def test_demo_runs_for_a_while_and_summarises(tmp_path: Path) -> None:
     assert summary["cameras_registered"] == 3
     assert summary["smoke"] == {"ready": True, "login_status": 200, "operator_sees_centres": ["north"]}
     assert summary["audit"]["verified"] is True and summary["audit"]["entries"] >= 15
+    city = summary["dispatch"]
+    assert city["calls"] >= 1 and city["errors"] == 0, city
     assert "password:" in proc.stderr  # the generated credentials are shown to the person running it
     again = subprocess.run(
         [sys.executable, "-m", "sereno", "demo", "--for", "1", "--port", "0", "--data-dir", str(tmp_path)],

@@ -59,11 +59,14 @@ def demo(
     for_seconds: float | None = typer.Option(None, "--for", help="Run N seconds, stop, print a JSON summary"),
     port: int = typer.Option(8000, help="Listen port (0: any free port)"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Default: a new temporary directory"),
+    calls_per_day: float = typer.Option(
+        1500.0, min=1, help="Simulated emergency calls per day (the hourly curve shapes them; about half misuse)"
+    ),
 ) -> None:
     """Start the simulated city with the console on localhost and print the generated credentials."""
     from sereno.sim.demo import DemoRunner
 
-    runner = DemoRunner(data_dir=data_dir, port=port, say=console.print)
+    runner = DemoRunner(data_dir=data_dir, port=port, say=console.print, calls_per_day=calls_per_day)
     summary = runner.run(for_seconds)
     if for_seconds is not None:
         print(json.dumps(summary, indent=2))

@@ -1,27 +1,36 @@
-"""A simulated day of calls and dispatch, replayed in time order against the real services.
+"""A simulated day of calls and dispatch, played in time order against the real services.
 
 Call takers answer, classify misuse, merge repeat calls and open incidents; dispatchers send the first
-recommended unit for each needed capability (waiting when none is free); units turn out, drive at the speed
-the recommendation assumed (give or take), work on scene, and drive back. The clock jumps from event to event,
-so an hour of a busy centre runs in seconds, and the KPIs at the end are the real KPI service's.
+recommended unit for each needed capability (waiting when none is free); units turn out, drive their route
+(by road when the site has a road graph) at the speed the recommendation assumed (give or take), reporting
+their position as they go, work on scene, and drive back.
+
+Two ways to play it: `run` jumps a manual clock from event to event, so an hour of a busy centre takes
+seconds and the KPIs at the end are the real KPI service's; `run_live` plays it in real time beside the
+server (the demo), so the console shows calls arriving and units moving.
 """
 
 import functools
 import heapq
 import itertools
+import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sereno.app import Runtime
 from sereno.core.auth.permissions import ROLE_PERMISSIONS, Role
 from sereno.core.auth.principal import Principal
-from sereno.core.clock import ManualClock
+from sereno.core.clock import Clock, ManualClock
 from sereno.core.errors import Conflict
 from sereno.dispatch.kpis import KpiReport
-from sereno.dispatch.recommend import haversine_m
+from sereno.dispatch.roads import RoadGraph, RoadGraphError
 from sereno.dispatch.service import NewCall
-from sereno.sim.calls import CallGenerator, SimCall
+from sereno.sim.calls import HOUR_US, CallGenerator, SimCall
+from sereno.sim.fleet import Fleet
+
+log = logging.getLogger(__name__)
 
 SECOND = 1_000_000
 
@@ -47,6 +56,8 @@ class DayStats:
     dispatches: int = 0
     waits_for_units: int = 0
     outside_jurisdiction: int = 0
+    positions_reported: int = 0
+    errors: int = 0
 
 
 @dataclass(order=True)
@@ -57,26 +68,31 @@ class _Event:
 
 
 class SimulatedDay:
-    def __init__(self, rt: Runtime, clock: ManualClock, generator: CallGenerator, *, seed: int = 1) -> None:
+    def __init__(
+        self, rt: Runtime, clock: Clock, generator: CallGenerator, *, seed: int = 1, position_every_s: float = 10.0
+    ) -> None:
         self.rt = rt
         self.clock = clock
         self.generator = generator
         self.rng = random.Random(seed)
         self.stats = DayStats()
+        self.position_every_s = position_every_s
         self._events: list[_Event] = []
         self._seq = itertools.count()
         self._call_ids: dict[int, str] = {}
-        self._speeds = generator.site.dispatch.speed_kmh
-        self._detour = generator.site.dispatch.detour_factor
+        self.fleet = Fleet(generator.site.dispatch, _roads(generator))
         self._dispatcher = Principal(
             0, "sim-dispatcher", Role.DISPATCHER, None, None, ROLE_PERMISSIONS[Role.DISPATCHER], "cli"
         )
 
     def run(self, hours: float, progress: Callable[[int, int], None] | None = None) -> KpiReport:
+        """As fast as the machine allows: the manual clock jumps to each next event."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("run() jumps the clock: give it a ManualClock (run_live plays in real time)")
         start = self.clock.now_us()
-        calls = self.generator.calls(start, hours)
-        for index, call in enumerate(calls):
+        for index, call in enumerate(self.generator.calls(start, hours)):
             self._at(call.at_us, functools.partial(self._answer, index, call))
+        self._at(start, self._report_positions)
         done, total = 0, len(self._events)
         end = start + int(hours * 3600 * SECOND)
         while self._events and self._events[0].at_us < end:
@@ -90,6 +106,30 @@ class SimulatedDay:
             progress(total, total)
         national = Principal(0, "sim-supervisor", Role.SUPERVISOR, None, None, ROLE_PERMISSIONS[Role.SUPERVISOR], "cli")
         return self.rt.kpis.report(national, start, end)
+
+    def run_live(self, stop: threading.Event) -> None:
+        """In real time until `stop` is set. An event that fails is logged and counted, and the city goes on:
+        a demo must not die because one simulated call hit a conflict a person would have shrugged off."""
+        self._next_hour(self.clock.now_us())
+        self._at(self.clock.now_us(), self._report_positions)
+        while not stop.is_set():
+            now = self.clock.now_us()
+            if self._events and self._events[0].at_us <= now:
+                event = heapq.heappop(self._events)
+                try:
+                    event.action()
+                except Exception:
+                    self.stats.errors += 1
+                    log.exception("simulated event failed")
+                continue
+            wait_s = (self._events[0].at_us - now) / SECOND if self._events else 1.0
+            stop.wait(min(1.0, max(0.01, wait_s)))
+
+    def _next_hour(self, start_us: int) -> None:
+        base = len(self._call_ids) + len(self._events)
+        for offset, call in enumerate(self.generator.calls(start_us, 1.0)):
+            self._at(call.at_us, functools.partial(self._answer, base + offset, call))
+        self._at(start_us + HOUR_US, lambda: self._next_hour(start_us + HOUR_US))
 
     # events --------------------------------------------------------------------------------------------
 
@@ -149,22 +189,31 @@ class SimulatedDay:
             except Conflict:
                 continue
             self.stats.dispatches += 1
-            travel = pick.eta_s * self.rng.uniform(0.8, 1.3)
-            leave = functools.partial(self._en_route, dispatcher, incident_id, pick.callsign, travel)
+            leave = functools.partial(self._en_route, dispatcher, incident_id, pick.callsign, capability)
             self._after(self.rng.uniform(30, 90), leave)
             return
         self.stats.waits_for_units += 1
         self._after(60, lambda: self._send(dispatcher, incident_id, capability))
 
-    def _en_route(self, who: Principal, incident_id: str, callsign: str, travel_s: float) -> None:
+    def _en_route(self, who: Principal, incident_id: str, callsign: str, capability: str) -> None:
         try:
             self.rt.units.set_status(who, callsign, "en-route")
         except Conflict:  # the incident closed before this unit left: it stays where it is
             self._drive_back(who, callsign)
             return
-        self._after(travel_s, lambda: self._on_scene(who, incident_id, callsign))
+        incident = self.rt.dispatch.incident(who, incident_id)
+        drive = self.fleet.drive(
+            callsign,
+            capability,
+            self._position(who, callsign),
+            (incident.lat, incident.lon),
+            self.clock.now_us(),
+            pace=self.rng.uniform(0.8, 1.3),
+        )
+        self._at(drive.arrival_us, lambda: self._on_scene(who, incident_id, callsign))
 
     def _on_scene(self, who: Principal, incident_id: str, callsign: str) -> None:
+        self.fleet.stop(callsign)
         incident = self.rt.dispatch.incident(who, incident_id)
         self.rt.units.report_position(who, callsign, incident.lat, incident.lon)
         if incident.status != "closed":
@@ -183,10 +232,33 @@ class SimulatedDay:
         if unit.status != "returning":
             self.rt.units.set_status(who, callsign, "returning")
         station = next(u for u in self.generator.site.units if u.callsign == callsign).station
-        meters = haversine_m(unit.lat, unit.lon, station.lat, station.lon)
-        speed = self._speeds["default"] / 3.6
-        self._after(meters * self._detour / speed, lambda: self._home(who, callsign, station.lat, station.lon))
+        home = (station.lat, station.lon)
+        drive = self.fleet.drive(callsign, "default", (unit.lat, unit.lon), home, self.clock.now_us())
+        self._at(drive.arrival_us, lambda: self._home(who, callsign, *home))
 
     def _home(self, who: Principal, callsign: str, lat: float, lon: float) -> None:
+        self.fleet.stop(callsign)
         self.rt.units.report_position(who, callsign, lat, lon)
         self.rt.units.set_status(who, callsign, "available")
+
+    def _report_positions(self) -> None:
+        """What each moving unit's AVL device would send, every few seconds of simulated time."""
+        for callsign, (lat, lon) in self.fleet.moving(self.clock.now_us()).items():
+            self.rt.units.report_position(self._dispatcher, callsign, lat, lon)
+            self.stats.positions_reported += 1
+        self._after(self.position_every_s, self._report_positions)
+
+    def _position(self, who: Principal, callsign: str) -> tuple[float, float]:
+        unit = next(u for u in self.rt.units.units(who) if u.callsign == callsign)
+        return unit.lat, unit.lon
+
+
+def _roads(generator: CallGenerator) -> RoadGraph | None:
+    path = generator.site.dispatch.road_graph
+    if path is None:
+        return None
+    try:
+        return RoadGraph.cached(path)
+    except RoadGraphError as exc:
+        log.warning("simulated units drive in straight lines: %s", exc)
+        return None

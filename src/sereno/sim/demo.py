@@ -8,6 +8,7 @@ checks through the real server, and a clean stop.
 import asyncio
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -26,7 +27,9 @@ from sereno.core.auth.directory import NewUser
 from sereno.core.auth.permissions import Role
 from sereno.core.auth.principal import cli_principal
 from sereno.core.supervisor import WorkerSpec, WorkerSupervisor
+from sereno.sim.calls import CallGenerator
 from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, SimulatorError, gstreamer_available
+from sereno.sim.day import SimulatedDay
 
 DEMO_SITE = "demo-city.toml"
 SCENES = ("day", "traffic", "night")
@@ -56,10 +59,13 @@ def demo_users(site: SiteConfig) -> list[NewUser]:
 
 
 class DemoRunner:
-    def __init__(self, *, data_dir: Path | None, port: int, say: Callable[..., Any]) -> None:
+    def __init__(
+        self, *, data_dir: Path | None, port: int, say: Callable[..., Any], calls_per_day: float = 1500.0
+    ) -> None:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="sereno-demo-"))
         self.port = port
         self.say = say
+        self.calls_per_day = calls_per_day
 
     def run(self, for_seconds: float | None) -> dict[str, Any]:
         site_path = bundled_site_path()
@@ -68,6 +74,8 @@ class DemoRunner:
         rt = Runtime.build(settings)
         cameras = self._start_cameras(site)
         supervisor = None
+        stop = threading.Event()
+        calls: threading.Thread | None = None
         try:
             if cameras is not None:
                 site = simulated_site(site, cameras)
@@ -83,10 +91,19 @@ class DemoRunner:
                     WorkerSpec("privacy", ["worker", "privacy", *data]),
                 ]
                 supervisor = WorkerSupervisor(workers, self.data_dir / "logs").start()
+            city = SimulatedDay(
+                rt, rt.clock, CallGenerator(site, calls_per_day=self.calls_per_day, seed=time.time_ns())
+            )
+            calls = threading.Thread(target=city.run_live, args=(stop,), name="simulated-calls", daemon=True)
+            calls.start()
             summary = asyncio.run(self._serve(rt, site, users, for_seconds))
             summary["workers_restarted"] = supervisor.restarts() if supervisor else {}
+            summary["dispatch"] = dict(city.stats.__dict__)
             return summary
         finally:
+            stop.set()
+            if calls is not None:
+                calls.join(timeout=10)
             if supervisor is not None:
                 supervisor.stop()
             if cameras is not None:
