@@ -141,3 +141,15 @@ def test_concurrent_dispatch_of_one_unit_has_exactly_one_winner(rt: Runtime, clo
     assert sorted(results) == ["taken", "won"]
     unit = {u.callsign: u for u in rt.units.units(north)}["P-102"]
     assert unit.status == "dispatched" and unit.incident_id in {i.id for i in incidents}
+
+
+def test_a_unit_of_another_agency_brings_its_agency_onto_the_incident(rt: Runtime, clock: ManualClock) -> None:
+    north = make_user(rt, "disp-north", Role.DISPATCHER, "north")
+    incident = rt.dispatch.open_incident(north, call_at(rt, north, clock, NORTH), "medical-emergency", *NORTH)
+    assert incident.agencies == ["health"]
+    rt.units.dispatch(north, incident.id, "A-3")
+    assert rt.dispatch.incident(north, incident.id).agencies == ["health"]
+    rt.units.dispatch(north, incident.id, "P-102")  # a patrol to secure the scene
+    assert rt.dispatch.incident(north, incident.id).agencies == ["health", "police"]
+    added = [e.details for e in rt.dispatch.timeline(north, incident.id) if e.kind == "agency-added"]
+    assert added == [{"agency": "police"}]

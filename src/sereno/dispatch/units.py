@@ -116,6 +116,10 @@ class UnitService:
             if incident.status == "new":
                 incident.status = "dispatched"
             self._incidents.record_event(s, incident_id, actor, "dispatch", {"unit": callsign, "agency": unit.agency})
+            agencies = json.loads(incident.agencies_json)
+            if unit.agency not in agencies:  # a police unit sent to a medical call: police is on it now too
+                incident.agencies_json = json.dumps([*agencies, unit.agency])
+                self._incidents.record_event(s, incident_id, actor, "agency-added", {"agency": unit.agency})
             self._audit.record(
                 actor=actor.actor,
                 action="dispatch.assign",
