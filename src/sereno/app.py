@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sereno.cameras.service import CameraService
 from sereno.config.settings import Settings
+from sereno.console.service import LiveFeed
 from sereno.core import migrate
 from sereno.core.audit.service import AuditLog
 from sereno.core.audit.signing import CheckpointSigner
@@ -48,6 +49,7 @@ class Runtime:
     intake: IntakeBatcher
     units: UnitService
     kpis: KpiService
+    live: LiveFeed
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
@@ -66,7 +68,7 @@ class Runtime:
         cameras = CameraService(db, clock, audit, directory, keys, bus)
         store = LocalSegmentStore(settings.media_dir)
         recording = RecordingService(db, clock, audit, cameras, keys, store, bus)
-        dispatch = DispatchService(db, clock)
+        dispatch = DispatchService(db, clock, bus=bus)
         return cls(
             settings=settings,
             db=db,
@@ -84,8 +86,9 @@ class Runtime:
             privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
             dispatch=dispatch,
             intake=IntakeBatcher(dispatch),
-            units=UnitService(db, clock, audit, dispatch),
+            units=UnitService(db, clock, audit, dispatch, bus),
             kpis=KpiService(db, lambda: dispatch.site),
+            live=LiveFeed(bus),
         )
 
     def close(self) -> None:

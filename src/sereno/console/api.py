@@ -1,12 +1,17 @@
-"""Serves the console page and its static modules (public: the page holds no data until login)."""
+"""Serves the console page and its static modules (public: the page holds no data until login), and the
+live feed the console's views follow (Server-Sent Events, scoped to the user)."""
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from sereno.api.deps import Public
+from sereno.api.deps import Public, Require, RuntimeDep
+from sereno.core.auth.permissions import Permission
+from sereno.core.auth.principal import Principal
 
 STATIC = Path(__file__).with_name("static")
 
@@ -19,3 +24,21 @@ def index() -> FileResponse:
 
 
 static_files = StaticFiles(directory=STATIC)
+
+
+@router.get("/api/live")
+async def live(
+    request: Request, principal: Annotated[Principal, Depends(Require(Permission.SESSION))], rt: RuntimeDep
+) -> StreamingResponse:
+    """Server-Sent Events: `call`, `incident`, `unit`, `camera`, `camera-moved` as they happen, each only
+    for centres the user holds; `ping` every 15 s; `resync` when the console fell behind and should reload."""
+
+    async def stream() -> AsyncIterator[str]:
+        async for name, data in rt.live.events(principal):
+            if await request.is_disconnected():
+                return
+            yield f"event: {name}\ndata: {data}\n\n"
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from sereno.config.site import SiteConfig
 from sereno.core.auth.principal import Principal
+from sereno.core.bus import EventBus
 from sereno.core.clock import Clock
 from sereno.core.db import Database
 from sereno.core.errors import Conflict, Invalid, NotFound
+from sereno.core.messages import Message
+from sereno.dispatch.events import CallTaken, IncidentChange, IncidentChanged
 from sereno.dispatch.models import Call, Incident, IncidentEvent, Unit
 from sereno.dispatch.recommend import EARTH_RADIUS_M, haversine_m
 
@@ -89,7 +92,8 @@ class DuplicateSuggestion:
 
 
 class DispatchService:
-    def __init__(self, db: Database, clock: Clock, site: SiteConfig | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, site: SiteConfig | None = None, bus: EventBus | None = None) -> None:
+        self._bus = bus
         self._db = db
         self._clock = clock
         self._site = site
@@ -147,6 +151,11 @@ class DispatchService:
         if rows:
             with self._db.write() as s:
                 s.execute(insert(Call), rows)
+            for outcome in taken:
+                if isinstance(outcome, CallView):
+                    self._publish(
+                        CallTaken(call_id=outcome.id, centre=outcome.centre, lat=outcome.lat, lon=outcome.lon)
+                    )
         return taken
 
     def call(self, viewer: Principal, call_id: str) -> CallView:
@@ -206,7 +215,9 @@ class DispatchService:
             self.record_event(
                 s, incident_id, actor, "call", {"call": call_id, "duplicate": True, "text": call.text[:500]}
             )
-            return _call(call)
+            merged, into = _call(call), incident_view(incident)
+        self.announce(into, "call-merged")
+        return merged
 
     def close_as_misuse(self, actor: Principal, call_id: str, kind: str) -> CallView:
         if kind not in MISUSE_KINDS:
@@ -264,7 +275,9 @@ class DispatchService:
                 s, row.id, actor, "created", {"type": type_code, "priority": row.priority, "centre": centre}
             )
             self.record_event(s, row.id, actor, "call", {"call": call_id, "text": call.text[:500]})
-            return incident_view(row)
+            view = incident_view(row)
+        self.announce(view, "created")
+        return view
 
     def incident(self, viewer: Principal, incident_id: str) -> IncidentView:
         with self._db.read() as s:
@@ -291,8 +304,9 @@ class DispatchService:
         if not text.strip():
             raise Invalid("a note needs text")
         with self._db.write() as s:
-            self._visible_incident(s, actor, incident_id)
+            view = incident_view(self._visible_incident(s, actor, incident_id))
             self.record_event(s, incident_id, actor, "note", {"text": text.strip()[:4000]})
+        self.announce(view, "note")
 
     def set_status(self, actor: Principal, incident_id: str, status: str) -> IncidentView:
         """Forward through the lifecycle (a step may be skipped); closing is final."""
@@ -317,9 +331,30 @@ class DispatchService:
                     .values(status="returning", incident_id=None)
                     .execution_options(synchronize_session=False)
                 )
-            return incident_view(row)
+            view = incident_view(row)
+        self.announce(view, "status")
+        return view
 
     # shared with the unit service ---------------------------------------------------------------------
+
+    def announce(self, view: IncidentView, change: IncidentChange) -> None:
+        """Tells live listeners (the console) after the change is committed, never before."""
+        self._publish(
+            IncidentChanged(
+                incident_id=view.id,
+                centre=view.centre,
+                change=change,
+                status=view.status,
+                type_code=view.type_code,
+                priority=view.priority,
+                lat=view.lat,
+                lon=view.lon,
+            )
+        )
+
+    def _publish(self, message: Message) -> None:
+        if self._bus is not None:
+            self._bus.publish_threadsafe(message)
 
     def centre_at(self, lat: float | None, lon: float | None) -> str | None:
         if lat is None or lon is None:

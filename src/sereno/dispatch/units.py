@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from sereno.config.site import SiteConfig
 from sereno.core.audit.service import AuditLog
 from sereno.core.auth.principal import Principal
+from sereno.core.bus import EventBus
 from sereno.core.clock import Clock
 from sereno.core.db import Database
 from sereno.core.errors import Conflict, Invalid, NotFound
+from sereno.dispatch.events import UnitUpdated
 from sereno.dispatch.models import Incident, Unit
 from sereno.dispatch.recommend import Recommendation, Recommender, UnitPosition
 from sereno.dispatch.roads import RoadGraph, RoadGraphError
@@ -39,7 +41,10 @@ class UnitView:
 
 
 class UnitService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditLog, incidents: DispatchService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, audit: AuditLog, incidents: DispatchService, bus: EventBus | None = None
+    ) -> None:
+        self._bus = bus
         self._db = db
         self._clock = clock
         self._audit = audit
@@ -76,7 +81,9 @@ class UnitService:
         with self._db.write() as s:
             row = self._visible(s, actor, callsign)
             row.lat, row.lon, row.position_us = lat, lon, self._clock.now_us()
-            return _view(row)
+            view = _view(row)
+        self._announce(view)
+        return view
 
     def recommend(self, viewer: Principal, incident_id: str, per_capability: int = 3) -> list[Recommendation]:
         incident = self._incidents.incident(viewer, incident_id)
@@ -128,7 +135,10 @@ class UnitService:
                 details={"unit": callsign},
                 session=s,
             )
-            return incident_view(incident)
+            view, sent = incident_view(incident), _view(unit)
+        self._incidents.announce(view, "dispatch")
+        self._announce(replace(sent, status="dispatched", incident_id=incident_id))
+        return view
 
     def set_status(self, actor: Principal, callsign: str, status: str) -> UnitView:
         """A unit's own report. The first unit on scene puts the incident on scene; 'available' frees it."""
@@ -152,7 +162,26 @@ class UnitService:
             unit.status = status
             if status in ("available", "off-duty", "returning"):
                 unit.incident_id = None
-            return _view(unit)
+            view = _view(unit)
+            moved = incident_view(incident) if incident is not None else None
+        self._announce(view)
+        if moved is not None:
+            self._incidents.announce(moved, "status")
+        return view
+
+    def _announce(self, unit: UnitView) -> None:
+        if self._bus is not None:
+            self._bus.publish_threadsafe(
+                UnitUpdated(
+                    callsign=unit.callsign,
+                    centre=unit.centre,
+                    agency=unit.agency,
+                    status=unit.status,
+                    lat=unit.lat,
+                    lon=unit.lon,
+                    incident_id=unit.incident_id,
+                )
+            )
 
     def _visible(self, s: Session, viewer: Principal, callsign: str) -> Unit:
         row = s.get(Unit, callsign)
