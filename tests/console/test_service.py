@@ -7,6 +7,7 @@ from sereno.console.service import LiveFeed
 from sereno.core.auth.permissions import ROLE_PERMISSIONS, Role
 from sereno.core.auth.principal import Principal
 from sereno.core.bus import InProcessBus
+from sereno.core.messages import Message
 from sereno.dispatch.events import IncidentChanged, UnitUpdated
 
 
@@ -29,12 +30,14 @@ def incident(centre: str, number: int = 1) -> IncidentChanged:
     )
 
 
-async def collect(feed: LiveFeed, who: Principal, count: int, publish: list[object]) -> list[tuple[str, str]]:
+async def collect(
+    bus: InProcessBus, feed: LiveFeed, who: Principal, count: int, publish: list[Message]
+) -> list[tuple[str, str]]:
     bus_events: list[tuple[str, str]] = []
     stream = feed.events(who, heartbeat_s=0.2)
     bus_events.append(await anext(stream))  # hello: the listener is registered
     for message in publish:
-        await feed._bus.publish(message)  # type: ignore[attr-defined,arg-type]
+        await bus.publish(message)
     while len(bus_events) < count:
         bus_events.append(await anext(stream))
     await stream.aclose()
@@ -49,10 +52,10 @@ def test_each_console_sees_only_its_centres_and_permissions() -> None:
         unit = UnitUpdated(
             callsign="E-12", centre="north", agency="fire", status="en-route", lat=-0.18, lon=-78.48, incident_id=None
         )
-        messages: list[object] = [incident("south"), incident("north"), unit]
-        north = await collect(feed, person(Role.DISPATCHER, {"north"}), 4, messages)
-        national = await collect(feed, person(Role.SUPERVISOR, None), 4, messages)
-        auditor = await collect(feed, person(Role.AUDITOR, None), 2, messages)  # no incidents:read
+        messages: list[Message] = [incident("south"), incident("north"), unit]
+        north = await collect(bus, feed, person(Role.DISPATCHER, {"north"}), 4, messages)
+        national = await collect(bus, feed, person(Role.SUPERVISOR, None), 4, messages)
+        auditor = await collect(bus, feed, person(Role.AUDITOR, None), 2, messages)  # no incidents:read
         left = feed.listeners
         await bus.close()
         return north, national, auditor, left

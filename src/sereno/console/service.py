@@ -9,7 +9,7 @@ shows from the API instead of a stream with holes in it.
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from sereno.cameras.events import CameraChanged, CameraMoved
@@ -45,7 +45,9 @@ class LiveFeed:
         self._subscriptions: list[Subscription] = []
         self._lock = asyncio.Lock()
 
-    async def events(self, principal: Principal, heartbeat_s: float = HEARTBEAT_S) -> AsyncIterator[tuple[str, str]]:
+    async def events(
+        self, principal: Principal, heartbeat_s: float = HEARTBEAT_S
+    ) -> AsyncGenerator[tuple[str, str], None]:
         """(event name, JSON data) pairs for this user until the caller stops iterating; ("ping", "") when
         nothing happened for `heartbeat_s`, so proxies keep the connection and the console knows it is live."""
         await self._ensure_subscribed()
