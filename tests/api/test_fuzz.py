@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sereno.api.app import create_app
 from sereno.app import Runtime
 from sereno.core.auth.permissions import Role
-from tests.api.test_app import api_routes
+from tests.api.test_app import api_routes, methods
 from tests.conftest import login, make_user
 
 json_values = st.recursive(
@@ -32,9 +32,10 @@ def _fill(path: str, value: str) -> str:
 
 def test_no_route_answers_500_to_hostile_input(rt: Runtime) -> None:
     make_user(rt, "root", Role.ADMIN, all_centres=True)
-    with TestClient(create_app(rt), raise_server_exceptions=False) as client:
+    app = create_app(rt)
+    with TestClient(app, raise_server_exceptions=False) as client:
         login(client, "root")
-        routes = [(m, r.path) for r in api_routes(client.app.routes) for m in r.methods - {"HEAD"}]  # type: ignore[attr-defined]
+        routes = [(m, r.path) for r in api_routes(app.routes) for m in methods(r) - {"HEAD"}]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(

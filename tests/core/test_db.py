@@ -25,7 +25,7 @@ def test_concurrent_writers_queue_instead_of_failing(database_url: str) -> None:
         try:
             for _ in range(25):
                 with db.write() as s:
-                    n = s.execute(text("SELECT n FROM counter" + ("" if db.is_sqlite else " FOR UPDATE"))).scalar()
+                    n = s.execute(text("SELECT n FROM counter" + ("" if db.is_sqlite else " FOR UPDATE"))).scalar_one()
                     s.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
         except BaseException as exc:
             errors.append(exc)

@@ -8,7 +8,7 @@ import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 import pytest
 from hypothesis import given
@@ -110,10 +110,18 @@ def rtp(seq: int, ts: int, marker: bool, payload: bytes, csrcs: int = 0, ext: by
     return head + payload + (bytes(pad - 1) + bytes((pad,)) if pad else b"")
 
 
+class RtpHeader(TypedDict, total=False):
+    """The optional RTP header parts `rtp` adds: CSRC count, extension bytes, padding length."""
+
+    csrcs: int
+    ext: bytes
+    pad: int
+
+
 def packetize(
-    units: list[list[bytes]], seq: int = 1000, ts: int = TS, markers: bool = True, **header: Any
+    units: list[list[bytes]], seq: int = 1000, ts: int = TS, markers: bool = True, **header: Unpack[RtpHeader]
 ) -> list[bytes]:
-    packets = []
+    packets: list[bytes] = []
     for n, unit in enumerate(units):
         parts = payloads(unit)
         for i, part in enumerate(parts):
@@ -163,7 +171,8 @@ def test_interleaved_framing_matches_push(clips: dict[str, Clip]) -> None:
     packets = packetize(clip.units)
     rtcp = b"$\x01\x00\x08" + bytes(8)
     data = b"".join(rtcp * (i % 7 == 0) + b"$\x00" + struct.pack(">H", len(p)) + p for i, p in enumerate(packets))
-    d, units = H264Depacketizer(), []
+    d = H264Depacketizer()
+    units: list[AccessUnit] = []
     stopped, count = d.push_interleaved(data + b"$\x00\x05\xdc\x80", 0, 0, units)
     assert (stopped, count) == (len(data), len(packets))  # the incomplete frame at the end is left for later
     assert [unit.nal_bytes() for unit in units] == clip.units
@@ -173,8 +182,11 @@ def test_interleaved_framing_matches_push(clips: dict[str, Clip]) -> None:
     assert d.malformed == 2
 
 
-@pytest.mark.parametrize("header", [{"csrcs": 3}, {"ext": bytes(range(8))}, {"pad": 7}, {"csrcs": 1, "pad": 1}])
-def test_optional_rtp_header_parts(clips: dict[str, Clip], header: dict[str, int | bytes]) -> None:
+HEADERS: list[RtpHeader] = [{"csrcs": 3}, {"ext": bytes(range(8))}, {"pad": 7}, {"csrcs": 1, "pad": 1}]
+
+
+@pytest.mark.parametrize("header", HEADERS)
+def test_optional_rtp_header_parts(clips: dict[str, Clip], header: RtpHeader) -> None:
     clip = clips["baseline"]
     units, d = depacketize(packetize(clip.units, **header))
     assert [unit.nal_bytes() for unit in units] == clip.units

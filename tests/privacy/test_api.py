@@ -108,7 +108,7 @@ def test_hls_playback_of_the_anonymised_recording(rt: Runtime, admin: Principal,
         init = client.get(f"/api/video/cam-n/{uri.replace('media.m4s', 'init.mp4')}")
         part = client.get(f"/api/video/cam-n/{uri}")
         assert init.status_code == 200 and part.status_code == 200
-        with av.open(io.BytesIO(init.content + part.content)) as container:
+        with av.open(io.BytesIO(init.content + part.content), mode="r") as container:
             decoded += sum(1 for _ in container.decode(video=0))
     assert decoded == 12
     entry = rt.audit.search(AuditQuery(action="video.playback", limit=1))[0]

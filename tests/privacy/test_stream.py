@@ -47,7 +47,7 @@ def stream_for(tmp_path: Path, cam: CameraView, segments: list[PrivacySegment]) 
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data), format="mjpeg") as container:
+    with av.open(io.BytesIO(data), mode="r", format="mjpeg") as container:
         return next(container.decode(video=0)).to_ndarray(format="rgb24")
 
 
@@ -101,7 +101,7 @@ def test_the_anonymised_recording_is_playable_and_split_at_its_init_section() ->
     assert finished[0].start_us == 1_000_000 and finished[0].end_us == 2_000_000
     for segment in finished:
         assert segment.data[segment.init_bytes + 4 : segment.init_bytes + 8] == b"moof"
-        with av.open(io.BytesIO(segment.data)) as container:
+        with av.open(io.BytesIO(segment.data), mode="r") as container:
             assert sum(1 for _ in container.decode(video=0)) == segment.frames
 
 

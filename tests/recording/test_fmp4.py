@@ -27,7 +27,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Clip]:
 def receive(clip: Clip) -> tuple[list[AccessUnit], H264Depacketizer]:
     """Through RTSP interleaved framing, as the recorder receives it: the NAL pieces are memoryviews."""
     data = b"".join(b"$\x00" + struct.pack(">H", len(p)) + p for p in packetize(clip.units))
-    d, units = H264Depacketizer(), []
+    d = H264Depacketizer()
+    units: list[AccessUnit] = []
     assert d.push_interleaved(data, 0, 0, units)[0] == len(data)
     return units, d
 

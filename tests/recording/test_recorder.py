@@ -74,7 +74,7 @@ def test_records_sealed_segments_that_play_frame_for_frame(
     assert worker.sealer.stats.failures == 0
     for segment in found:
         data = rt.recording.open_original(admin, segment.id, "Checking the recorder writes playable video")
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), mode="r") as container:
             frames = list(container.decode(video=0))
         assert len(frames) == segment.frames and frames[0].key_frame
         assert (frames[0].width, frames[0].height) == (320, 180)

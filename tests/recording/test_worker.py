@@ -75,8 +75,8 @@ def test_kill_9_at_random_moments_never_corrupts_the_index(
     worker = start_worker(settings)
     time.sleep(6)
     worker.send_signal(signal.SIGTERM)
-    _, errors = worker.communicate(timeout=30)
-    assert worker.returncode == 0, errors.decode()
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr.decode()
     gaps = rt.recording.gaps(admin, "cam-a", 0, 2**62)
     assert any(g.reason == "recorder not running" for g in gaps)
     found = segments(rt, admin, "cam-a")
@@ -138,7 +138,7 @@ def test_sources_the_fast_path_does_not_take_are_recorded_through_pyav(
     for camera_id in ("cam-file", "cam-http", "cam-udp"):
         for segment in segments(rt, admin, camera_id):
             data = rt.recording.open_original(admin, segment.id, "Checking the PyAV path writes playable video")
-            with av.open(io.BytesIO(data)) as container:
+            with av.open(io.BytesIO(data), mode="r") as container:
                 frames = list(container.decode(video=0))
             assert len(frames) == segment.frames and frames[0].key_frame
     health = {h.camera_id: h for h in rt.ingest.overview(admin)}

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def read_frames(url: str, count: int = 3, timeout_s: float = 10.0) -> list[tuple
 
 
 @pytest.fixture(scope="module")
-def sim() -> SimulatedCameraServer:
+def sim() -> Iterator[SimulatedCameraServer]:
     server = SimulatedCameraServer(
         [
             SimulatedCamera("cam-a", "day", SMALL, TINY),

@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from typing import Literal, TypedDict
 
 import pytest
 from sqlalchemy import text
@@ -46,9 +47,21 @@ def test_entry_rolls_back_with_the_change_it_describes(rt: Runtime) -> None:
     assert rt.audit.count() == before
 
 
+class TextFields(TypedDict):
+    """The text fields of an entry, as `AuditLog.record` takes them."""
+
+    actor: str
+    action: str
+    target: str
+    centre: str
+    outcome: str
+
+
 @pytest.mark.parametrize("field", ["actor", "action", "target", "centre", "outcome"])
-def test_separator_in_a_field_is_refused(rt: Runtime, field: str) -> None:
-    values = {"actor": "user:a", "action": "x.y", "target": "", "centre": "", "outcome": "ok"}
+def test_separator_in_a_field_is_refused(
+    rt: Runtime, field: Literal["actor", "action", "target", "centre", "outcome"]
+) -> None:
+    values: TextFields = {"actor": "user:a", "action": "x.y", "target": "", "centre": "", "outcome": "ok"}
     values[field] = values[field] + "\x1f"
     with pytest.raises(AuditInputError):
         rt.audit.record(**values)
