@@ -52,5 +52,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static/leaflet", console_api.leaflet_files, name="leaflet")
     app.mount("/static", console_api.static_files, name="static")
     return app

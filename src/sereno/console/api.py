@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
+import xstatic.pkg.leaflet
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,6 +25,8 @@ def index() -> FileResponse:
 
 
 static_files = StaticFiles(directory=STATIC)
+# Leaflet ships inside the xstatic-leaflet wheel: installed with Sereno, served from here, no CDN.
+leaflet_files = StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR)
 
 
 @router.get("/api/live")

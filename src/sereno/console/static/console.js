@@ -1,68 +1,79 @@
-// The console's entry module: login, the session's identity, centres, the camera wall and (for auditors)
-// the audit log.
-import { showWall } from "/static/wall.js";
+// The console's entry module: login, the session's identity, navigation between views, the live feed.
+// Each view is a module in /static/views/ exporting `mount(root, ctx)`, loaded the first time it is
+// opened; the navigation shows only the views the user's role may use.
+import { api, post } from "/static/api.js";
+import { connect, on } from "/static/live.js";
 
 const $ = (id) => document.getElementById(id);
 
-async function api(path, options = {}) {
-  const response = await fetch(path, { credentials: "same-origin", ...options,
-    headers: { "content-type": "application/json", ...(options.headers || {}) } });
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw Object.assign(new Error(body?.detail || body?.title || response.statusText), { response });
-  return body;
+// view -> [label, permission needed]; the order is the navigation's.
+const VIEWS = {
+  wall: ["Camera wall", "video:view"],
+  map: ["Map", "incidents:read"],
+  calls: ["Take a call", "calls:take"],
+  board: ["Incidents", "incidents:read"],
+  kpis: ["Supervisor", "kpis:read"],
+  audit: ["Audit", "audit:read"],
+};
+const mounted = new Map();
+let ctx = null;
+
+function allowed(me) {
+  return Object.keys(VIEWS).filter((name) => me.permissions.includes(VIEWS[name][1]));
 }
 
-function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.append(td); }
+async function show(route) {
+  const [name, ...rest] = route.replace(/^#\/?/, "").split("/");
+  const views = allowed(ctx.me);
+  const view = name === "incident" && views.includes("board") ? "incident" : views.includes(name) ? name : views[0];
+  if (!view) { $("no-views").hidden = false; return; }
+  for (const section of document.querySelectorAll("main > section[data-view]")) {
+    section.hidden = section.dataset.view !== view;
+  }
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.toggleAttribute("aria-current", link.dataset.view === (view === "incident" ? "board" : view));
+  }
+  const root = document.querySelector(`section[data-view="${view}"]`);
+  if (!mounted.has(view)) {
+    const module = await import(`/static/views/${view}.js`);
+    mounted.set(view, module);
+    await module.mount(root, ctx);
+  }
+  await mounted.get(view).show?.(root, ctx, rest.map(decodeURIComponent));
+  document.title = `Sereno · ${view === "incident" ? "Incident" : VIEWS[view][0]}`;
+}
 
-async function showHome(me) {
+async function start(me) {
+  ctx = { api, post, me, on, go: (route) => { location.hash = route; } };
   $("login").hidden = true;
-  $("home").hidden = false;
   $("logout").hidden = false;
   $("who").textContent = `${me.username} · ${me.role} · ${me.centres ? me.centres.join(", ") : "all centres"}`;
-  const centres = await api("/api/centres");
-  $("centres").replaceChildren(...centres.map((c) => {
-    const li = document.createElement("li"); li.textContent = `${c.name} (${c.code})`; return li;
+  $("nav").replaceChildren(...allowed(me).map((name) => {
+    const link = document.createElement("a");
+    link.href = `#/${name}`; link.dataset.view = name; link.textContent = VIEWS[name][0];
+    return link;
   }));
-  if (me.permissions.includes("video:view")) {
-    await showWall(api, $("wall"));
-  }
-  if (me.permissions.includes("audit:read")) {
-    $("audit-panel").hidden = false;
-    const rows = await api("/api/audit/entries?limit=50");
-    $("audit-rows").replaceChildren(...rows.map((e) => {
-      const tr = document.createElement("tr");
-      [e.seq, new Date(e.ts_us / 1000).toISOString().slice(0, 19), e.actor, e.action, e.centre, e.outcome]
-        .forEach((v) => cell(tr, String(v)));
-      return tr;
-    }));
-    if (me.permissions.includes("audit:verify")) {
-      const status = await api("/api/audit/verify");
-      $("audit-status").textContent = status.ok
-        ? `Chain verified: ${status.entries} entries, ${status.checkpoints} signed checkpoints.`
-        : `Chain BROKEN at entry ${status.first_bad_seq}: ${status.problem}`;
-      $("audit-status").className = status.ok ? "ok" : "bad";
-    } else {
-      $("audit-status").textContent = "Verification is shown to auditors.";
-    }
-  }
+  connect((state) => { $("live-state").textContent = state; $("live-state").className = `badge ${state}`; });
+  window.addEventListener("hashchange", () => show(location.hash));
+  await show(location.hash);
 }
 
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   try {
-    const me = await api("/api/auth/login", { method: "POST",
-      body: JSON.stringify({ username: form.get("username"), password: form.get("password") }) });
+    const me = await post("/api/auth/login", { username: form.get("username"), password: form.get("password") });
     $("login-error").textContent = "";
-    await showHome(me);
+    await start(me);
   } catch (error) {
     $("login-error").textContent = error.message;
   }
 });
 
 $("logout").addEventListener("click", async () => {
-  await api("/api/auth/logout", { method: "POST" }).catch(() => null);
+  await post("/api/auth/logout", {}).catch(() => null);
+  location.hash = "";
   location.reload();
 });
 
-api("/api/auth/me").then(showHome).catch(() => { $("login").hidden = false; });
+api("/api/auth/me").then(start).catch(() => { $("login").hidden = false; $("login").querySelector("input").focus(); });

@@ -29,10 +29,20 @@ function tile(camera) {
   return figure;
 }
 
-export async function showWall(api, root) {
+export async function mount(root, { api }) {
+  root.id = "wall";
+  const select = document.createElement("select");
+  const grid = document.createElement("div");
+  grid.className = "grid";
+  const heading = document.createElement("h2");
+  heading.textContent = "Camera wall";
+  const label = document.createElement("label");
+  label.append("Layout ", select);
+  const note = document.createElement("p");
+  note.className = "note";
+  note.textContent = "Live pictures are anonymised before they leave the server; every view is audited.";
+  root.append(heading, label, note, grid);
   const cameras = await api("/api/cameras");
-  const select = root.querySelector("select");
-  const grid = root.querySelector(".grid");
   let layout = Number(localStorage.getItem("sereno.wall") || 4);
   select.replaceChildren(...LAYOUTS.map((n) => {
     const option = document.createElement("option");
@@ -54,5 +64,4 @@ export async function showWall(api, root) {
   };
   await refresh();
   setInterval(refresh, 5000);
-  root.hidden = false;
 }
