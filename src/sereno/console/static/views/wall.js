@@ -19,8 +19,15 @@ function tile(camera) {
   figure.dataset.camera = camera.id;
   const img = document.createElement("img");
   img.alt = `Live, anonymised: ${camera.name}`;
-  img.src = `/api/video/${encodeURIComponent(camera.id)}/live.mjpeg`;
-  img.addEventListener("error", () => { figure.classList.add("dark"); });
+  const source = `/api/video/${encodeURIComponent(camera.id)}/live.mjpeg`;
+  img.src = source;
+  // No picture yet (camera starting, anonymiser warming up) or the stream ended: say so, and try again, so a
+  // camera that comes back reappears on the wall without anyone reloading the page.
+  img.addEventListener("error", () => {
+    figure.classList.add("dark");
+    setTimeout(() => { if (figure.isConnected) img.src = `${source}?retry=${Date.now()}`; }, 3000);
+  });
+  img.addEventListener("load", () => { figure.classList.remove("dark"); });
   const caption = document.createElement("figcaption");
   const name = document.createElement("span");
   name.textContent = camera.name;
