@@ -52,13 +52,21 @@ class Runtime:
     live: LiveFeed
 
     @classmethod
-    def build(cls, settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> "Runtime":
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        run_migrations: bool = True,
+        bus: InProcessBus | None = None,
+    ) -> "Runtime":
+        """`bus`: a worker process passes a `RelayingBus`, so what it publishes reaches the API server too."""
         clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
         if run_migrations:
             migrate.upgrade(db)
-        bus = InProcessBus()
+        bus = bus or InProcessBus()
         signer = CheckpointSigner.load_or_create(settings.keys_dir)
         audit = AuditLog(db, clock, signer, checkpoint_every=settings.audit_checkpoint_every, bus=bus)
         passwords = Passwords(settings.auth)

@@ -12,6 +12,8 @@ from sereno.cameras import api as cameras_api
 from sereno.console import api as console_api
 from sereno.core.audit import api as audit_api
 from sereno.core.auth import api as auth_api
+from sereno.core.bus import InProcessBus
+from sereno.core.relay import RelayingBus, RelayReceiver, socket_path
 from sereno.dispatch import api as dispatch_api
 from sereno.ingest import api as ingest_api
 from sereno.privacy import api as privacy_api
@@ -36,10 +38,17 @@ def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.bus.start()
+        relay = None
+        if isinstance(runtime.bus, InProcessBus) and not isinstance(runtime.bus, RelayingBus):
+            # the embedded server: its workers' events arrive here
+            relay = RelayReceiver(runtime.bus, socket_path(runtime.settings.data_dir))
+            relay.start()
         runtime.audit.record(actor="system", action="service.start", target="api")
         yield
         runtime.audit.record(actor="system", action="service.stop", target="api")
         runtime.audit.checkpoint()
+        if relay is not None:
+            relay.stop()
         await runtime.bus.close()
 
     app = FastAPI(

@@ -31,6 +31,13 @@ def runtime_from(settings: Settings) -> Runtime:
     return Runtime.build(settings)
 
 
+def worker_runtime_from(settings: Settings) -> Runtime:
+    """A worker's runtime: what its services publish is also relayed to the API server's live feed."""
+    from sereno.core.relay import RelayingBus, socket_path
+
+    return Runtime.build(settings, bus=RelayingBus(socket_path(settings.data_dir)))
+
+
 def operator() -> Principal:
     return cli_principal(getpass.getuser())
 

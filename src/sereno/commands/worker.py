@@ -7,7 +7,7 @@ from types import FrameType
 
 import typer
 
-from sereno.commands.common import DatabaseUrl, DataDir, console, runtime_from, settings_from
+from sereno.commands.common import DatabaseUrl, DataDir, console, settings_from, worker_runtime_from
 
 app = typer.Typer(help="Background workers.", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def record(
 
     keep_segment_buffers_in_heap()
     settings = settings_from(data_dir, database_url)
-    rt = runtime_from(settings)
+    rt = worker_runtime_from(settings)
     stop = _stop_on_signals()
     try:
         worker = RecordingWorker(rt, camera_ids=set(camera) or None)
@@ -43,7 +43,7 @@ def privacy(
     from sereno.privacy.worker import PrivacyWorker
 
     settings = settings_from(data_dir, database_url)
-    rt = runtime_from(settings)
+    rt = worker_runtime_from(settings)
     stop = _stop_on_signals()
     try:
         console.print("privacy worker started")
@@ -64,7 +64,7 @@ def avl(
     if not settings.avl.enabled:
         console.print("AVL over MQTT is off: set SERENO_AVL__ENABLED=true (and SERENO_AVL__HOST, ...)", style="red")
         raise typer.Exit(2)
-    rt = runtime_from(settings)
+    rt = worker_runtime_from(settings)
     stop = _stop_on_signals()
     try:
         listener = AvlListener(rt.units, rt.clock, settings.avl)

@@ -101,6 +101,10 @@ class InProcessBus:
             return  # nobody is listening yet: nothing to deliver to
         self._loop.call_soon_threadsafe(self._deliver, subject, payload)
 
+    def deliver(self, subject: str, payload: str) -> None:
+        """A message that arrived already encoded (relayed from another process), handed to local subscribers."""
+        self._deliver(subject, payload)
+
     def _deliver(self, subject: str, payload: str) -> None:
         self.published += 1
         for sub in self._subscribers.get(subject, ()):
