@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, model_validator
 
+from sereno.config.analytics import CameraAnalyticsConfig
 from sereno.config.base import StrictModel
 from sereno.config.cameras import CameraConfig
 from sereno.config.centres import CentreConfig
@@ -26,12 +27,18 @@ class SiteConfig(StrictModel):
     units: list[UnitConfig] = Field(default_factory=list, title="Units")
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig, title="Policies")
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig, title="Dispatch")
+    analytics: list[CameraAnalyticsConfig] = Field(default_factory=list, title="Video analytics, per camera")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "SiteConfig":
         _unique("centres", "code", (c.code for c in self.centres))
         _unique("cameras", "id", (c.id for c in self.cameras))
         _unique("units", "callsign", (u.callsign for u in self.units))
+        _unique("analytics", "camera", (a.camera for a in self.analytics))
+        cameras = {c.id for c in self.cameras}
+        for entry in self.analytics:
+            if entry.camera not in cameras:
+                raise ValueError(f"analytics: camera '{entry.camera}' is not defined in [[cameras]]")
         codes = {c.code for c in self.centres}
         for section, items in (("cameras", self.cameras), ("units", self.units)):
             for item in items:
