@@ -16,7 +16,7 @@ def street(step: int, x: float | None = None, y: float = 0.6, dark: bool = False
     """A textured street (so sharpness is real) and, when x is given, a bright figure whose feet are at (x, y)."""
     rng = np.random.default_rng(step)
     texture = (np.indices((H, W)).sum(axis=0) % 40 * 3 + 60).astype(np.uint8)
-    frame: Luma = np.clip(texture.astype(int) + rng.integers(-2, 3, frame.shape), 0, 255).astype(np.uint8)
+    frame: Luma = np.clip(texture.astype(int) + rng.integers(-2, 3, texture.shape), 0, 255).astype(np.uint8)
     if dark:
         return np.full((H, W), 5, np.uint8)
     if x is not None:
