@@ -1,5 +1,7 @@
 """The verifier catches exactly the tamperings an attacker with database access could try."""
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -176,3 +178,25 @@ def test_checkpoint_now_covers_the_tail(rt: Runtime) -> None:
     assert rt.audit.checkpoint() == 26
     report = verify(rt)
     assert report.ok and report.last_checkpoint_seq == 26 and not report.notes
+
+
+def test_a_log_that_grows_during_the_check_still_verifies(rt: Runtime) -> None:
+    """Writers keep appending while an auditor checks: each check sees a consistent chain, never a false break."""
+    fill(rt)
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set():
+            rt.audit.record(actor="user:busy", action="camera.view", target=f"camera:cam-{n}", centre="north")
+            n += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        signer = rt.audit.signer
+        reports = [verify_log(rt.db, {signer.key_id: signer.public}, workers=1) for _ in range(5)]
+    finally:
+        stop.set()
+        writer.join()
+    assert all(r.ok for r in reports), [r.problem for r in reports]

@@ -47,7 +47,25 @@ class VerifyReport:
 def verify_log(
     db: Database, trusted_keys: Mapping[str, Ed25519PublicKey], *, workers: int | None = None
 ) -> VerifyReport:
-    """`workers`: scan processes (default: one per core for a big log, none for a small one)."""
+    """`workers`: scan processes (default: one per core for a big log, none for a small one).
+
+    A live log keeps growing while it is checked. The chain head is read first; when it has moved by the
+    end of the scan, entries after it were appended during the check, so the head as read must sit on the
+    scanned chain (same hash at its number) and the chain beyond it must link; when it has not moved, the log
+    must end exactly at the head, which is what catches a truncated or extended log."""
+    head = _head(db)
+    return _verify_once(db, trusted_keys, workers, head)
+
+
+def _head(db: Database) -> tuple[int, str] | None:
+    with db.engine.connect() as conn:
+        row = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    return (row.seq, row.hash) if row is not None else None
+
+
+def _verify_once(
+    db: Database, trusted_keys: Mapping[str, Ed25519PublicKey], workers: int | None, head: tuple[int, str] | None
+) -> VerifyReport:
     started = time.perf_counter()
     report = VerifyReport()
     with db.engine.connect() as conn:
@@ -60,9 +78,8 @@ def verify_log(
                 AuditCheckpoint.signature,
             ).order_by(AuditCheckpoint.seq)
         ).all()
-        head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
         max_seq = conn.execute(select(func.max(AuditEntry.seq))).scalar() or 0
-    wanted = {c.seq for c in checkpoints}
+    wanted = {c.seq for c in checkpoints} | ({head[0]} if head is not None else set())
     hashes_at: dict[int, str] = {}
     last_hash = ""
     for part in _scan_all(db, max_seq, wanted, workers):
@@ -89,8 +106,15 @@ def verify_log(
             report.fail(cp.seq, f"entry {cp.seq} differs from its signed checkpoint")
         else:
             report.last_checkpoint_seq = max(report.last_checkpoint_seq, cp.seq)
-    if report.ok and head is not None and (head.seq != last_seq or head.hash != last_hash):
-        report.fail(min(head.seq, last_seq + 1), f"the chain head says entry {head.seq}, the log ends at {last_seq}")
+    if report.ok and head is not None:
+        head_seq, head_hash = head
+        if _head(db) != head:  # appended to during the check: the head as read must be on the chain
+            if last_seq < head_seq or hashes_at.get(head_seq) != head_hash:
+                report.fail(min(head_seq, last_seq + 1), f"the chain head says entry {head_seq}, not on the chain")
+        elif head_seq != last_seq or head_hash != last_hash:
+            report.fail(
+                min(head_seq, last_seq + 1), f"the chain head says entry {head_seq}, the log ends at {last_seq}"
+            )
     if report.ok and head is None and last_seq > 0:
         report.fail(last_seq, "the chain head row is missing")
     if report.ok and last_seq > report.last_checkpoint_seq:
