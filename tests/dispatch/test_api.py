@@ -65,3 +65,23 @@ def test_kpis_are_for_supervisors_and_export_as_csv(rt: Runtime, client: TestCli
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     assert exported.text.startswith("group,metric,count")
     assert client.get("/api/dispatch/kpis", params={**window, "group_by": "planet"}).status_code == 422
+
+
+def test_the_intake_form_gets_the_sites_types_and_misuse_kinds(rt: Runtime, client: TestClient) -> None:
+    make_user(rt, "taker", Role.CALL_TAKER, "north")
+    make_user(rt, "auditor", Role.AUDITOR, None, all_centres=True)
+    assert client.get("/api/dispatch/types").status_code == 401
+    login(client, "taker")
+    answer = client.get("/api/dispatch/types")
+    assert answer.status_code == 200, answer.text
+    types = {t["code"]: t for t in answer.json()["incident_types"]}
+    assert types["structure-fire"] == {
+        "code": "structure-fire",
+        "name": "Structure fire",
+        "agencies": ["fire", "health"],
+        "priority": 1,
+        "capabilities": ["engine", "als-ambulance"],
+    }
+    assert "prank" in answer.json()["misuse_kinds"] and "silent" in answer.json()["misuse_kinds"]
+    login(client, "auditor")  # reads the audit log, not incidents
+    assert client.get("/api/dispatch/types").status_code == 403

@@ -7,13 +7,21 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sereno.api.deps import Require, RuntimeDep
+from sereno.config.dispatch import IncidentType
 from sereno.config.geo import Latitude, Longitude
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
 from sereno.dispatch.kpi_chart import render_svg
 from sereno.dispatch.kpis import GroupBy, KpiReport
 from sereno.dispatch.recommend import Recommendation
-from sereno.dispatch.service import CallView, DuplicateSuggestion, IncidentView, NewCall, TimelineEntry
+from sereno.dispatch.service import (
+    MISUSE_KINDS,
+    CallView,
+    DuplicateSuggestion,
+    IncidentView,
+    NewCall,
+    TimelineEntry,
+)
 from sereno.dispatch.units import UnitView
 
 router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])
@@ -151,6 +159,19 @@ def dispatch_unit(incident_id: str, body: DispatchBody, principal: Dispatcher, r
 @router.get("/units")
 def list_units(principal: Reader, rt: RuntimeDep) -> list[UnitView]:
     return rt.units.units(principal)
+
+
+class TypesAnswer(BaseModel):
+    incident_types: list[IncidentType]
+    misuse_kinds: list[str]
+
+
+@router.get("/types")
+def incident_types(principal: Reader, rt: RuntimeDep) -> TypesAnswer:
+    """What the intake form offers: the site's incident types and the kinds a misuse call is closed as.
+
+    INCIDENTS_READ suffices: every role that may take calls (CALLS_TAKE) holds it too."""
+    return TypesAnswer(incident_types=list(rt.dispatch.site.dispatch.incident_types), misuse_kinds=list(MISUSE_KINDS))
 
 
 @router.put("/units/{callsign}/position")
