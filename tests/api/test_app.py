@@ -1,5 +1,6 @@
 """The assembled app: every route guarded, errors as problem details, health and readiness."""
 
+import re
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -84,7 +85,13 @@ def test_console_page_and_modules_are_served_offline(client: TestClient) -> None
     assert page.status_code == 200 and "/static/console.js" in page.text
     module = client.get("/static/console.js")
     assert module.status_code == 200 and "javascript" in module.headers["content-type"]
-    assert '"/static/wall.js"' in module.text and client.get("/static/wall.js").status_code == 200
+    for imported in ("/static/api.js", "/static/live.js"):
+        assert f'"{imported}"' in module.text and client.get(imported).status_code == 200
+    views = re.findall(r"^  ([a-z]+): \[", module.text.split("const VIEWS = {", 1)[1].split("};", 1)[0], re.M)
+    assert "wall" in views and "audit" in views
+    for view in [*views, "incident"]:  # every view the navigation can open is a module the server has
+        assert client.get(f"/static/views/{view}.js").status_code == 200, view
+    assert client.get("/static/leaflet/leaflet-src.esm.js").status_code == 200  # from the wheel, not a CDN
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN: everything comes from this server
 
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sereno.config.auth import AuthSettings
 from sereno.config.avl import AvlSettings
+from sereno.config.console import ConsoleSettings
 from sereno.config.recording import RecordingSettings
 
 
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings, title="Authentication")
     recording: RecordingSettings = Field(default_factory=RecordingSettings, title="Recording")
     avl: AvlSettings = Field(default_factory=AvlSettings, title="Unit positions over MQTT (AVL)")
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings, title="Operator console")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,12 +1,13 @@
 """Routes of the auth capability: login/logout, the caller's own profile and tokens, centres and users."""
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sereno.api.deps import SESSION_COOKIE, Public, Require, RuntimeDep, client_of, credentials
 from sereno.api.problems import Problem
+from sereno.console.geo import city_geometry
 from sereno.core.auth.directory import CentreView, NewUser, UserView
 from sereno.core.auth.permissions import Permission, Role
 from sereno.core.auth.principal import Principal
@@ -66,6 +67,15 @@ class UserPatch(Body):
     unlock: bool = False
     grant: list[str] = Field(default_factory=list)
     revoke: list[str] = Field(default_factory=list)
+
+
+class MapGeometry(BaseModel):
+    """A GeoJSON FeatureCollection (jurisdictions, centres, streets) plus the basemap the console may use."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]]
+    tile_url: str | None = Field(description="XYZ tile template; null: draw the features on a plain background")
+    tile_attribution: str
 
 
 Session = Annotated[Principal, Depends(Require(Permission.SESSION))]
@@ -131,6 +141,19 @@ def list_centres(
     principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))], rt: RuntimeDep
 ) -> list[CentreView]:
     return rt.directory.centres(principal)
+
+
+@router.get("/centres/geo")  # before /centres/{code}, which would take "geo" for a code
+def centres_geo(
+    principal: Annotated[Principal, Depends(Require(Permission.CENTRES_READ))], rt: RuntimeDep
+) -> MapGeometry:
+    """The map's own geometry for the centres this user holds, so it works with no tile server at all."""
+    console = rt.settings.console
+    return MapGeometry(
+        features=city_geometry(rt.dispatch, principal),
+        tile_url=console.tile_url,
+        tile_attribution=console.tile_attribution,
+    )
 
 
 @router.get("/centres/{code}")
