@@ -19,6 +19,7 @@ class MotionConfig(StrictModel):
     learning_rate: float = Field(default=0.03, gt=0, le=0.5, title="Background learning rate")
     min_area: float = Field(default=0.0008, ge=0, le=0.5, title="Smallest moving region (share of the picture)")
     dilate_px: int = Field(default=2, ge=0, le=10, title="Growth joining nearby changes (analysis px)")
+    shift_every: int = Field(default=5, ge=1, le=100, title="Check the whole-picture shift every N frames")
 
 
 class MotionDetector:
@@ -27,6 +28,8 @@ class MotionDetector:
         self._background: np.ndarray | None = None
         self._reference: np.ndarray | None = None  # a settled picture, for the camera-moved check
         self._frames = 0
+        self._window: np.ndarray | None = None
+        self._last_shift = 0.0
 
     def update(self, luma: Luma) -> Motion:
         small = self._shrink(luma)
@@ -61,12 +64,17 @@ class MotionDetector:
 
     def _shift(self, small: np.ndarray) -> float:
         """Pixels the whole picture moved against the settled reference (phase correlation): a camera knocked
-        or turned shows as a large shift even when nothing in the scene moves."""
+        or turned shows as a large shift even when nothing in the scene moves. A moved camera stays moved, so
+        checking every few frames is enough (it is the costliest step here)."""
         if self._reference is None:
             return 0.0
-        window = cv2.createHanningWindow(small.shape[::-1], cv2.CV_32F)
-        (dx, dy), _response = cv2.phaseCorrelate(self._reference, small, window)
-        return float(np.hypot(dx, dy))
+        if self._frames % self.config.shift_every:
+            return self._last_shift
+        if self._window is None or self._window.shape != small.shape:
+            self._window = cv2.createHanningWindow(small.shape[::-1], cv2.CV_32F)
+        (dx, dy), _response = cv2.phaseCorrelate(self._reference, small, self._window)
+        self._last_shift = float(np.hypot(dx, dy))
+        return self._last_shift
 
 
 def _boxes(mask: np.ndarray, width: int, height: int, min_area: float) -> list[Box]:
