@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from sereno.alerts.service import AlertService
+from sereno.alerts.snapshots import SnapshotStore
 from sereno.cameras.service import CameraService
 from sereno.config.settings import Settings
 from sereno.console.service import LiveFeed
@@ -49,6 +51,7 @@ class Runtime:
     intake: IntakeBatcher
     units: UnitService
     kpis: KpiService
+    alerts: AlertService
     live: LiveFeed
 
     @classmethod
@@ -77,6 +80,10 @@ class Runtime:
         store = LocalSegmentStore(settings.media_dir)
         recording = RecordingService(db, clock, audit, cameras, keys, store, bus)
         dispatch = DispatchService(db, clock, bus=bus)
+        ring = FrameRing(settings.live_dir)
+        alerts = AlertService(
+            db, clock, audit, cameras, dispatch, ring, SnapshotStore(settings.data_dir / "alerts"), settings.alerts, bus
+        )
         return cls(
             settings=settings,
             db=db,
@@ -91,11 +98,12 @@ class Runtime:
             ingest=IngestService(db, clock, cameras),
             recording=recording,
             retention=RetentionService(db, clock, audit, cameras, store, bus),
-            privacy=PrivacyService(cameras, recording, audit, FrameRing(settings.live_dir)),
+            privacy=PrivacyService(cameras, recording, audit, ring),
             dispatch=dispatch,
             intake=IntakeBatcher(dispatch),
             units=UnitService(db, clock, audit, dispatch, bus),
             kpis=KpiService(db, lambda: dispatch.site),
+            alerts=alerts,
             live=LiveFeed(bus),
         )
 

@@ -22,6 +22,9 @@ json_values = st.recursive(
 segments = st.text(st.characters(codec="utf-8", exclude_characters="/?#"), min_size=1, max_size=20)
 
 
+STREAMS = {"/api/live"}
+
+
 def _fill(path: str, value: str) -> str:
     out = path
     while "{" in out:
@@ -52,6 +55,8 @@ def test_no_route_answers_500_to_hostile_input(rt: Runtime) -> None:
             method, path = route
             if path == "/api/auth/logout":
                 return  # would end the session the other probes use
+            if path in STREAMS:
+                return  # endless by design (and without parameters to fuzz); tested where they are built
             response = client.request(
                 method,
                 _fill(path, quote(segment, safe="")),

@@ -99,8 +99,10 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         rt.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator["Browser"]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this thread while it
+    is open, and later tests that call asyncio.run() must not find one."""
     if _SKIP:
         pytest.skip(_SKIP)
     with sync_playwright() as playwright:

@@ -1,11 +1,13 @@
 """Assembles the FastAPI app from each capability's router."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
 from sereno import __version__
+from sereno.alerts import api as alerts_api
 from sereno.api import health, problems
 from sereno.app import Runtime
 from sereno.cameras import api as cameras_api
@@ -23,6 +25,7 @@ from sereno.recording import api as recording_api
 # intake, AVL positions, live video) come first. Prefixes do not overlap, so the order changes nothing else.
 ROUTERS = (
     dispatch_api.router,
+    alerts_api.router,
     privacy_api.router,
     health.router,
     auth_api.router,
@@ -44,7 +47,11 @@ def create_app(runtime: Runtime) -> FastAPI:
             relay = RelayReceiver(runtime.bus, socket_path(runtime.settings.data_dir))
             relay.start()
         runtime.audit.record(actor="system", action="service.start", target="api")
+        escalation = asyncio.create_task(runtime.alerts.escalate_forever(), name="alerts:escalate")
         yield
+        escalation.cancel()
+        with suppress(asyncio.CancelledError):
+            await escalation
         runtime.audit.record(actor="system", action="service.stop", target="api")
         runtime.audit.checkpoint()
         if relay is not None:

@@ -1,4 +1,4 @@
-"""`sereno worker record|privacy|avl`: the worker processes (the demo starts them for you)."""
+"""`sereno worker record|privacy|analytics|avl`: the worker processes (the demo starts them for you)."""
 
 import signal
 import threading
@@ -48,6 +48,33 @@ def privacy(
     try:
         console.print("privacy worker started")
         PrivacyWorker(rt, camera_ids=set(camera) or None).run(stop)
+    finally:
+        rt.close()
+
+
+@app.command()
+def analytics(
+    site: Path = typer.Option(..., "--site", help="Site file whose [[analytics]] entries say what to analyse"),
+    data_dir: Path | None = DataDir,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Analyse the sub streams of the cameras listed in the site's [[analytics]]; rule hits become alerts."""
+    from sereno.analytics.worker import AnalyticsWorker
+    from sereno.config.site import SiteConfigError, load_site
+
+    try:
+        config = load_site(site)
+    except SiteConfigError as exc:
+        for line in exc.problems:
+            console.print(f"{exc.path}: {line}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    settings = settings_from(data_dir, database_url, site_file=site)
+    rt = worker_runtime_from(settings)
+    stop = _stop_on_signals()
+    try:
+        worker = AnalyticsWorker(rt, config)
+        console.print(f"analytics worker: {len(config.analytics)} cameras configured")
+        worker.run(stop)
     finally:
         rt.close()
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sereno.config.alerts import AlertSettings
 from sereno.config.auth import AuthSettings
 from sereno.config.avl import AvlSettings
 from sereno.config.console import ConsoleSettings
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
         default=1000, ge=1, title="Audit checkpoint interval", description="Entries between signed checkpoints"
     )
     auth: AuthSettings = Field(default_factory=AuthSettings, title="Authentication")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, title="Alerts")
     recording: RecordingSettings = Field(default_factory=RecordingSettings, title="Recording")
     avl: AvlSettings = Field(default_factory=AvlSettings, title="Unit positions over MQTT (AVL)")
     console: ConsoleSettings = Field(default_factory=ConsoleSettings, title="Operator console")

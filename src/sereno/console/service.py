@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
+from sereno.alerts.events import AlertChanged, AlertRaised
 from sereno.cameras.events import CameraChanged, CameraMoved
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
@@ -26,6 +27,8 @@ FEEDS: dict[type[Message], tuple[str, Permission]] = {
     UnitUpdated: ("unit", Permission.INCIDENTS_READ),
     CameraChanged: ("camera", Permission.CAMERAS_READ),
     CameraMoved: ("camera-moved", Permission.CAMERAS_READ),
+    AlertRaised: ("alert", Permission.ALERTS_READ),
+    AlertChanged: ("alert", Permission.ALERTS_READ),
 }
 QUEUE_LIMIT = 1000
 HEARTBEAT_S = 15.0

@@ -11,6 +11,7 @@ from sereno.config.dispatch import IncidentType
 from sereno.config.geo import Latitude, Longitude
 from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
+from sereno.dispatch.eido import EidoDocument
 from sereno.dispatch.kpi_chart import render_svg
 from sereno.dispatch.kpis import GroupBy, KpiReport
 from sereno.dispatch.recommend import Recommendation
@@ -133,6 +134,23 @@ def get_incident(incident_id: str, principal: Reader, rt: RuntimeDep) -> Inciden
 @router.get("/incidents/{incident_id}/timeline")
 def get_timeline(incident_id: str, principal: Reader, rt: RuntimeDep) -> list[TimelineEntry]:
     return rt.dispatch.timeline(principal, incident_id)
+
+
+@router.get("/incidents/{incident_id}/eido")
+def export_eido(
+    incident_id: str,
+    principal: Reader,
+    rt: RuntimeDep,
+    to: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")] = None,
+) -> EidoDocument:
+    """The incident as an EIDO-style document (docs/eido.md) for a neighbouring centre (`to`) to take over."""
+    return rt.dispatch.export_eido(principal, incident_id, to)
+
+
+@router.post("/incidents/eido", status_code=201)
+def import_eido(document: EidoDocument, principal: Taker, rt: RuntimeDep) -> IncidentView:
+    """Takes over an incident another centre exported: a new incident here, the sender's record on its timeline."""
+    return rt.dispatch.import_eido(principal, document)
 
 
 @router.post("/incidents/{incident_id}/notes", status_code=204)

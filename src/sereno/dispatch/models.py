@@ -49,6 +49,8 @@ class Incident(Base):
     first_on_scene_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     closed_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_by: Mapped[str] = mapped_column(String(120))
+    # Taken over from another centre (dispatch/eido.py): the sender's tracking id, unique so it is taken once.
+    external_ref: Mapped[str | None] = mapped_column(String(200), default=None, unique=True, index=True)
 
 
 class IncidentEvent(Base):

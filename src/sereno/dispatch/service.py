@@ -8,10 +8,12 @@ roles) see it. Every change appends to the incident's timeline in the same trans
 import json
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sereno.config.site import SiteConfig
@@ -21,6 +23,7 @@ from sereno.core.clock import Clock
 from sereno.core.db import Database
 from sereno.core.errors import Conflict, Invalid, NotFound
 from sereno.core.messages import Message
+from sereno.dispatch.eido import AssignedUnit, EidoDocument, from_eido, to_eido
 from sereno.dispatch.events import CallTaken, IncidentChange, IncidentChanged
 from sereno.dispatch.models import Call, Incident, IncidentEvent, Unit
 from sereno.dispatch.recommend import EARTH_RADIUS_M, haversine_m
@@ -74,6 +77,7 @@ class IncidentView:
     first_en_route_us: int | None
     first_on_scene_us: int | None
     closed_us: int | None
+    external_ref: str | None = None  # the sender's tracking id, when taken over from another centre
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,59 @@ class DispatchService:
         self.announce(view, "created")
         return view
 
+    def open_incident_from_alert(
+        self,
+        actor: Principal,
+        alert_id: str,
+        type_code: str,
+        lat: float,
+        lon: float,
+        centre: str,
+        *,
+        details: dict[str, Any] | None = None,
+        within: Callable[[Session, str], None] | None = None,
+    ) -> IncidentView:
+        """An incident that starts from an alert an operator saw, not from a call: no call is closed, the KPIs
+        start at the promotion (answered_us), and the timeline opens with the alert.
+
+        The centre is the alert's (the one watching that camera), not the jurisdiction at the camera's
+        position: a camera may look across a boundary. `within(session, incident_id)` runs in the same
+        transaction, so the alerts service marks its alert promoted atomically with the incident: never an
+        incident for an alert still open, nor two incidents for one alert."""
+        kind = self.site.dispatch.incident_type(type_code)
+        if kind is None:
+            known = ", ".join(t.code for t in self.site.dispatch.incident_types)
+            raise Invalid(f"unknown incident type '{type_code}' (known: {known})")
+        if not actor.sees(centre):
+            raise Invalid(f"centre '{centre}' is not one you can act for")
+        now = self._clock.now_us()
+        with self._db.write() as s:
+            row = Incident(
+                id=_new_id("inc"),
+                centre=centre,
+                type_code=type_code,
+                agencies_json=json.dumps(kind.agencies),
+                priority=kind.priority,
+                lat=lat,
+                lon=lon,
+                address="",
+                status="new",
+                created_us=now,
+                answered_us=now,
+                created_by=actor.actor,
+            )
+            s.add(row)
+            s.flush()
+            self.record_event(
+                s, row.id, actor, "created", {"type": type_code, "priority": row.priority, "centre": centre}
+            )
+            self.record_event(s, row.id, actor, "alert", {**(details or {}), "alert": alert_id})
+            if within is not None:
+                within(s, row.id)
+            view = incident_view(row)
+        self.announce(view, "created")
+        return view
+
     def incident(self, viewer: Principal, incident_id: str) -> IncidentView:
         with self._db.read() as s:
             return incident_view(self._visible_incident(s, viewer, incident_id))
@@ -295,10 +352,7 @@ class DispatchService:
     def timeline(self, viewer: Principal, incident_id: str) -> list[TimelineEntry]:
         with self._db.read() as s:
             self._visible_incident(s, viewer, incident_id)
-            rows = s.scalars(
-                select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id)
-            )
-            return [TimelineEntry(e.ts_us, e.actor, e.kind, json.loads(e.details_json)) for e in rows]
+            return _timeline(s, incident_id)
 
     def add_note(self, actor: Principal, incident_id: str, text: str) -> None:
         if not text.strip():
@@ -333,6 +387,89 @@ class DispatchService:
                 )
             view = incident_view(row)
         self.announce(view, "status")
+        return view
+
+    # interchange with other centres (EIDO-style documents, dispatch/eido.py) -------------------------------
+
+    def export_eido(self, viewer: Principal, incident_id: str, receiving_centre: str | None = None) -> EidoDocument:
+        """The incident, its timeline, calls and units as a document a neighbouring centre can take over.
+
+        Anyone who may read the incident may export it; the timeline records that it left, and for whom, in the
+        same transaction, so the handover is visible where the incident stays."""
+        with self._db.write() as s:
+            row = self._visible_incident(s, viewer, incident_id)
+            calls = s.scalars(select(Call).where(Call.incident_id == incident_id).order_by(Call.answered_us)).all()
+            units = s.scalars(select(Unit).where(Unit.incident_id == incident_id).order_by(Unit.callsign)).all()
+            kind = self.site.dispatch.incident_type(row.type_code)
+            document = to_eido(
+                incident_view(row),
+                _timeline(s, incident_id),
+                [_call(c) for c in calls],
+                [AssignedUnit(u.callsign, u.agency, u.status) for u in units],
+                system=self.site.name,
+                type_name=kind.name if kind else row.type_code,
+                now_us=self._clock.now_us(),
+                receiving_centre=receiving_centre,
+            )
+            self.record_event(
+                s,
+                incident_id,
+                viewer,
+                "exported",
+                {"document": document.eido_message_identifier, "to": receiving_centre},
+            )
+        return document
+
+    def import_eido(self, actor: Principal, document: EidoDocument) -> IncidentView:
+        """Takes over another centre's incident: a new incident here, in the centre whose jurisdiction holds it.
+
+        Type and position must make sense here (our taxonomy, a jurisdiction the actor acts for). The sender's
+        timeline and calls become one "imported" entry, their words and times as sent: nothing pretends to have
+        happened here, and no Call rows are made (our answer-time KPIs count only calls we answered). The
+        incident's own KPI clock starts at the takeover. The sender's id is kept and can be taken only once."""
+        taken = from_eido(document)
+        kind = self.site.dispatch.incident_type(taken.type_code)
+        if kind is None:
+            known = ", ".join(t.code for t in self.site.dispatch.incident_types)
+            raise Invalid(f"unknown incident type '{taken.type_code}' (known: {known})")
+        centre = self.centre_at(taken.lat, taken.lon)
+        if centre is None:
+            raise Invalid("the position is outside every centre's jurisdiction")
+        if not actor.sees(centre):
+            raise Invalid(f"the position is in the jurisdiction of centre '{centre}', which you cannot act for")
+        ours = {u.agency for u in self.site.units} | {a for t in self.site.dispatch.incident_types for a in t.agencies}
+        agencies = list(dict.fromkeys([*kind.agencies, *(a for a in taken.agencies if a in ours)]))
+        now = self._clock.now_us()
+        try:
+            with self._db.write() as s:
+                earlier = s.scalar(select(Incident.id).where(Incident.external_ref == taken.external_ref))
+                if earlier is not None:
+                    raise Conflict(f"incident '{taken.external_ref}' was already taken over here as '{earlier}'")
+                row = Incident(
+                    id=_new_id("inc"),
+                    centre=centre,
+                    type_code=taken.type_code,
+                    agencies_json=json.dumps(agencies),
+                    priority=taken.priority,
+                    lat=taken.lat,
+                    lon=taken.lon,
+                    address=taken.address,
+                    status="new",
+                    created_us=now,
+                    answered_us=now,
+                    created_by=actor.actor,
+                    external_ref=taken.external_ref,
+                )
+                s.add(row)
+                s.flush()
+                self.record_event(
+                    s, row.id, actor, "created", {"type": row.type_code, "priority": row.priority, "centre": centre}
+                )
+                self.record_event(s, row.id, actor, "imported", taken.record)
+                view = incident_view(row)
+        except IntegrityError:  # the same document imported concurrently (PostgreSQL): one wins
+            raise Conflict(f"incident '{taken.external_ref}' was already taken over here") from None
+        self.announce(view, "imported")
         return view
 
     # shared with the unit service ---------------------------------------------------------------------
@@ -407,6 +544,11 @@ _NEARBY = select(Incident).where(
 _NEARBY_IN_CENTRES = _NEARBY.where(Incident.centre.in_(bindparam("centres", expanding=True)))
 
 
+def _timeline(s: Session, incident_id: str) -> list[TimelineEntry]:
+    rows = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id))
+    return [TimelineEntry(e.ts_us, e.actor, e.kind, json.loads(e.details_json)) for e in rows]
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
 
@@ -461,4 +603,5 @@ def incident_view(r: Incident) -> IncidentView:
         r.first_en_route_us,
         r.first_on_scene_us,
         r.closed_us,
+        r.external_ref,
     )

@@ -89,6 +89,7 @@ class DemoRunner:
                 workers = [
                     WorkerSpec("recorder", ["worker", "record", *data]),
                     WorkerSpec("privacy", ["worker", "privacy", *data]),
+                    WorkerSpec("analytics", ["worker", "analytics", "--site", str(site_path), *data]),
                 ]
                 supervisor = WorkerSupervisor(workers, self.data_dir / "logs").start()
             city = SimulatedDay(

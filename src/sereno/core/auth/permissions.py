@@ -31,16 +31,19 @@ class Permission(StrEnum):
     DISPATCH = "dispatch"  # send units, move incidents through their lifecycle
     UNITS_REPORT = "units:report"  # a unit's position (AVL) and status reports
     KPIS_READ = "kpis:read"  # response-time KPIs and call load
+    ALERTS_READ = "alerts:read"  # the alert queue, its snapshots and clip references
+    ALERTS_HANDLE = "alerts:handle"  # acknowledge, dismiss, promote an alert to an incident
 
 
 _EVERYONE = frozenset({Permission.SESSION, Permission.CENTRES_READ, Permission.CAMERAS_READ})
 
 _WATCHERS = _EVERYONE | {Permission.VIDEO_VIEW, Permission.INCIDENTS_READ}
 _TAKERS = _EVERYONE | {Permission.INCIDENTS_READ, Permission.CALLS_TAKE}
-_DISPATCHERS = _WATCHERS | _TAKERS | {Permission.DISPATCH, Permission.UNITS_REPORT}
+_ALERTS = frozenset({Permission.ALERTS_READ, Permission.ALERTS_HANDLE})  # those who watch the screens and send help
+_DISPATCHERS = _WATCHERS | _TAKERS | _ALERTS | {Permission.DISPATCH, Permission.UNITS_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: _WATCHERS,
+    Role.OPERATOR: _WATCHERS | _ALERTS,
     Role.CALL_TAKER: _TAKERS,
     Role.DISPATCHER: _DISPATCHERS,
     Role.WARNING_OFFICER: _WATCHERS,

@@ -1,0 +1,201 @@
+"""Analytics cost and alert latency: streams analysed per core against streams merely decoded per core, on the
+same live sub streams, and how long an alert takes from its frame to the consoles' push channel, in one run.
+
+Targets (DESIGN.md / issue): ratio >= 0.5 (analysis at most doubles the cost of decoding); alert latency p99
+<= 500 ms from frame capture to the push channel.
+
+Inputs: N simulated cameras (GStreamer, x264) with 640x360 sub streams at 5 fps showing the "traffic" scene
+(figures walking, vehicles driving: realistic activity for a street camera). Both phases read the same live
+streams over RTSP/TCP in this process; CPU is this process's user+system time over a steady window after a
+warm-up, so the simulator's encoding is not counted on either side.
+
+- decode only: PyAV decodes every frame of every stream (threads, like the worker), nothing else;
+- analysed: the real AnalyticsWorker with the demo's street rules (intrusion zone over the lower half, line
+  crossing counts, tamper, camera offline), alerts through the real AlertService into SQLite, published on
+  the bus, fanned out by the console's LiveFeed. Latency runs from the moment the frame was decoded (the
+  earliest point this process knows the frame exists; the camera's own capture clock is not trusted) to the
+  moment the alert event reaches a LiveFeed listener.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+from rich.progress import Progress
+
+from sereno.analytics.worker import AnalyticsWorker
+from sereno.app import Runtime
+from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.settings import Settings
+from sereno.config.site import SiteConfig, load_site
+from sereno.core.auth.principal import cli_principal
+from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, StreamSpec
+from sereno.sim.demo import bundled_site_path, simulated_site
+
+RULES = [
+    {"kind": "intrusion", "name": "Carriageway", "zone": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], "dwell_s": 0.4},
+    {"kind": "line-crossing", "name": "Lane", "line": [[0.5, 0], [0.5, 1]], "alert_direction": "forward",
+     "alert_over_per_minute": 0},
+    {"kind": "tamper"},
+    {"kind": "camera-offline", "after_s": 10},
+]  # fmt: skip
+
+
+def city(count: int, sim: SimulatedCameraServer) -> SiteConfig:
+    """The demo city with `count` street cameras (copies of its first camera), each analysed with RULES."""
+    site = load_site(bundled_site_path())
+    template = site.cameras[0]
+    cameras = [template.model_copy(update={"id": f"cam-{i:03d}", "name": f"Street {i}"}) for i in range(count)]
+    site = site.model_copy(update={"cameras": cameras})
+    analytics = [CameraAnalyticsConfig.model_validate({"camera": c.id, "rules": RULES}) for c in cameras]
+    return simulated_site(site, sim).model_copy(update={"analytics": analytics})
+
+
+def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> list[threading.Thread]:
+    def run(index: int, url: str) -> None:
+        options = {"rtsp_transport": "tcp", "fflags": "nobuffer"}
+        while not stop.is_set():
+            try:
+                with av.open(url, options=options, timeout=5.0) as src:
+                    stream = src.streams.video[0]
+                    stream.thread_type = "AUTO"
+                    for _frame in src.decode(stream):
+                        frames[index] += 1
+                        if stop.is_set():
+                            return
+            except (av.error.FFmpegError, OSError):
+                stop.wait(0.5)
+
+    threads = [threading.Thread(target=run, args=(i, u), daemon=True) for i, u in enumerate(urls)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def measure(warmup: float, window: float, progress: Progress, label: str) -> float:
+    """CPU seconds this process spends during `window` after `warmup`."""
+    task = progress.add_task(label, total=warmup + window)
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < warmup:
+        progress.update(task, completed=elapsed)
+        time.sleep(0.2)
+    cpu0 = time.process_time()
+    while (elapsed := time.monotonic() - started) < warmup + window:
+        progress.update(task, completed=elapsed)
+        time.sleep(0.2)
+    progress.update(task, completed=warmup + window)
+    return time.process_time() - cpu0
+
+
+class PushListener:
+    """A console's end of the live feed, in its own event loop: records when each alert event arrives."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.latencies_ms: list[float] = []
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=asyncio.run, args=(self._listen(),), daemon=True)
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join(10)
+
+    async def _listen(self) -> None:
+        await self.rt.bus.start()
+        national = cli_principal("bench")
+        events = self.rt.live.events(national, heartbeat_s=0.5)
+        self.ready.set()
+        async for name, data in events:
+            if self.done.is_set():
+                break
+            if name != "alert":
+                continue
+            payload = json.loads(data)
+            seen_us = payload.get("first_us") if payload.get("change") == "raised" else payload.get("last_us")
+            if seen_us:
+                self.latencies_ms.append((self.rt.clock.now_us() - seen_us) / 1000)
+        await events.aclose()
+        await self.rt.bus.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--streams", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=8.0)
+    parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--fps", type=int, default=5)
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    spec = StreamSpec(width, height, args.fps, 400)
+    data = Path(tempfile.mkdtemp(prefix="sereno-bench-analytics-"))
+    cameras = [SimulatedCamera(f"cam-{i:03d}", "traffic", spec, spec) for i in range(args.streams)]
+    with SimulatedCameraServer(cameras) as sim, Progress(transient=True) as progress:
+        site = city(args.streams, sim)
+        rt = Runtime.build(Settings(data_dir=data))
+        try:
+            rt.directory.sync_centres(site, "bench")
+            rt.cameras.sync_from_site(site, cli_principal("bench"))
+            urls = [sim.url(c.id, "sub") for c in site.cameras]
+
+            stop, frames = threading.Event(), [0] * len(urls)
+            threads = decode_only(urls, stop, frames)
+            decode_cpu = measure(args.warmup, args.window, progress, "decode only")
+            stop.set()
+            for thread in threads:
+                thread.join(10)
+
+            listener = PushListener(rt)
+            listener.thread.start()
+            listener.ready.wait(10)
+            worker = AnalyticsWorker(rt, site)
+            stop = threading.Event()
+            running = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+            running.start()
+            analysed_cpu = measure(args.warmup, args.window, progress, "analysed")
+            stop.set()
+            running.join(30)
+            listener.close()
+        finally:
+            rt.close()
+    stream_seconds = args.streams * args.window
+    decode_per_core = stream_seconds / decode_cpu if decode_cpu > 0 else None
+    analysed_per_core = stream_seconds / analysed_cpu if analysed_cpu > 0 else None
+    latencies = np.array(listener.latencies_ms) if listener.latencies_ms else None
+    print(
+        json.dumps(
+            {
+                "streams_per_core": round(analysed_per_core, 2) if analysed_per_core else None,
+                "decode_only_streams_per_core": round(decode_per_core, 2) if decode_per_core else None,
+                "ratio": round(analysed_per_core / decode_per_core, 3)
+                if analysed_per_core and decode_per_core
+                else None,
+                "alert_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1)
+                if latencies is not None
+                else None,
+                "alert_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1)
+                if latencies is not None
+                else None,
+                "alert_events": len(listener.latencies_ms),
+                "alerts_raised": worker.alerts_raised,
+                "streams": args.streams,
+                "size": args.size,
+                "fps": args.fps,
+                "window_s": args.window,
+                "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

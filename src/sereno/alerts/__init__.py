@@ -1,0 +1,1 @@
+"""Alerts: analytics events become alerts (deduplicated, escalated), handled by people, promoted to incidents."""

@@ -1,0 +1,489 @@
+"""Alerts: what analytics (and the system itself) raise, folded, escalated and handled by people.
+
+A rule that keeps firing must not bury the operator: a repeat within the cooldown of the same alert (same
+dedup key, same centre, still open or acknowledged) adds an occurrence instead of a new row. An alert nobody
+acknowledges escalates, once per delay of its severity, so it climbs the queue and reaches a supervisor.
+People decide (principle 6): they acknowledge, dismiss with a reason, or promote to an incident; each of those
+is audited in the same transaction as the change.
+
+The picture kept with a new alert is a copy of the camera's latest anonymised frame from the privacy ring,
+never an original; a camera without an anonymiser or without a recent frame gives an alert without one.
+"""
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sereno.alerts.events import AlertChange, AlertChanged, AlertRaised
+from sereno.alerts.models import Alert
+from sereno.alerts.snapshots import SnapshotStore
+from sereno.cameras.service import CameraService, CameraView
+from sereno.config.alerts import SEVERITIES, AlertSettings, Severity
+from sereno.core.audit.service import AuditLog
+from sereno.core.auth.permissions import Role
+from sereno.core.auth.principal import Principal
+from sereno.core.bus import EventBus
+from sereno.core.clock import Clock
+from sereno.core.db import Database
+from sereno.core.errors import Conflict, Invalid, NotFound
+from sereno.core.messages import Message
+from sereno.dispatch.service import DispatchService
+from sereno.privacy.ring import FrameRing
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("open", "acknowledged")
+STATUSES = (*ACTIVE, "dismissed", "promoted")
+StatusFilter = Literal["open", "acknowledged", "dismissed", "promoted", "active"]
+RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_DETAILS_BYTES = 8192
+
+# Raising an alert has no person behind it; this principal only looks up the alert's camera (any centre).
+_SYSTEM = Principal(0, "alerts", Role.ADMIN, None, None, frozenset(), "system")
+
+
+@dataclass(frozen=True)
+class AlertInput:
+    """What a rule (or the system) says. `dedup_key` defaults to the rule and the camera (or centre);
+    `cooldown_s` is the rule's own, if it has one; `observed_us` is when it was seen (default: now)."""
+
+    rule: str
+    severity: Severity
+    title: str
+    camera_id: str | None = None
+    centre: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    dedup_key: str | None = None
+    cooldown_s: float | None = None
+    observed_us: int | None = None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: str
+    centre: str
+    camera_id: str | None
+    rule: str
+    severity: str
+    title: str
+    details: dict[str, Any]
+    dedup_key: str
+    first_us: int
+    last_us: int
+    occurrences: int
+    status: str
+    escalation_level: int
+    escalated_us: int | None
+    handled_by: str | None
+    handled_us: int | None
+    dismiss_reason: str | None
+    incident_id: str | None
+    snapshot_url: str | None
+    clip_start_us: int | None
+    clip_end_us: int | None
+    clip_url: str | None  # the anonymised playback of the window, through the audited privacy route
+
+
+class AlertService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditLog,
+        cameras: CameraService,
+        dispatch: DispatchService,
+        ring: FrameRing,
+        snapshots: SnapshotStore,
+        settings: AlertSettings,
+        bus: EventBus | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._cameras = cameras
+        self._dispatch = dispatch
+        self._ring = ring
+        self._snapshots = snapshots
+        self._settings = settings
+        self._bus = bus
+
+    # raising -------------------------------------------------------------------------------------------
+
+    def raise_alert(self, alert: AlertInput) -> AlertView:
+        """A new alert (with its snapshot, published as AlertRaised) or, within the cooldown, one more
+        occurrence of the alert already there (published as AlertChanged "repeated")."""
+        _check(alert)
+        now = self._clock.now_us()
+        at = alert.observed_us if alert.observed_us is not None else now
+        camera = self._cameras.get(_SYSTEM, alert.camera_id) if alert.camera_id is not None else None
+        centre = camera.centre if camera is not None else alert.centre
+        if centre is None:
+            raise Invalid("an alert needs a camera or a centre")
+        if camera is not None and alert.centre is not None and alert.centre != camera.centre:
+            raise Invalid(f"camera '{camera.id}' belongs to centre '{camera.centre}', not '{alert.centre}'")
+        key = alert.dedup_key or f"{alert.rule}:{alert.camera_id or centre}"
+        cooldown = alert.cooldown_s
+        if cooldown is None:
+            cooldown = self._settings.cooldown_s.get(alert.rule, self._settings.default_cooldown_s)
+        since = at - int(cooldown * 1e6)
+
+        snapshot = None
+        with self._db.read() as s:
+            known = s.scalars(_repeat_of(key, centre, since)).first() is not None
+        alert_id = _new_id()
+        if not known:  # bytes first, row second (and no file work while holding the writer lock)
+            snapshot = self._capture(camera, alert_id, at)
+        with self._db.write() as s:
+            row = s.scalars(_repeat_of(key, centre, since).with_for_update()).first()
+            if row is not None:
+                row.occurrences += 1
+                row.last_us = max(row.last_us, at)
+                view = _view(row)
+            else:
+                row = self._new_row(alert_id, alert, centre, key, at, camera, snapshot)
+                s.add(row)
+                view = _view(row)
+                snapshot = None  # now referenced
+        if snapshot is not None:  # another raise of the same thing won the race: it has its own picture
+            self._snapshots.discard(snapshot)
+        if view.id == alert_id:
+            self._publish(
+                AlertRaised(
+                    alert_id=view.id,
+                    centre=view.centre,
+                    camera_id=view.camera_id,
+                    rule=view.rule,
+                    severity=alert.severity,
+                    title=view.title,
+                    first_us=view.first_us,
+                    has_snapshot=view.snapshot_url is not None,
+                )
+            )
+        else:
+            self._changed(view, "repeated")
+        return view
+
+    # reading -------------------------------------------------------------------------------------------
+
+    def get(self, viewer: Principal, alert_id: str) -> AlertView:
+        with self._db.read() as s:
+            return _view(self._visible(s, viewer, alert_id))
+
+    def snapshot(self, viewer: Principal, alert_id: str, client: str = "") -> bytes:
+        """The picture kept with the alert; looking at it is audited like any other view of a camera."""
+        with self._db.read() as s:
+            row = self._visible(s, viewer, alert_id)
+            name, camera_id, centre = row.snapshot, row.camera_id, row.centre
+        jpeg = self._snapshots.get(name) if name is not None else None
+        if jpeg is None:
+            raise NotFound(f"alert '{alert_id}' has no snapshot")
+        self._audit.record(
+            actor=viewer.actor,
+            action="video.snapshot",
+            target=f"camera:{camera_id}",
+            centre=centre,
+            details={"client": client, "alert": alert_id},
+        )
+        return jpeg
+
+    # handling ------------------------------------------------------------------------------------------
+
+    def acknowledge(self, actor: Principal, alert_id: str) -> AlertView:
+        """Someone is looking at it: it stops escalating."""
+        with self._db.write() as s:
+            row = self._visible(s, actor, alert_id, lock=True)
+            if row.status != "open":
+                raise Conflict(f"alert '{alert_id}' is already {row.status}")
+            self._handle(s, actor, row, "acknowledged", {"escalation_level": row.escalation_level})
+            view = _view(row)
+        self._changed(view, "acknowledged")
+        return view
+
+    def dismiss(self, actor: Principal, alert_id: str, reason: str) -> AlertView:
+        """Nothing to do (a false alarm, a known works crew): the reason is kept, so patterns can be found."""
+        reason = reason.strip()
+        if not reason:
+            raise Invalid("dismissing an alert needs a reason")
+        with self._db.write() as s:
+            row = self._visible(s, actor, alert_id, lock=True)
+            if row.status not in ACTIVE:
+                raise Conflict(f"alert '{alert_id}' is already {row.status}")
+            row.dismiss_reason = reason[:1000]
+            self._handle(s, actor, row, "dismissed", {"reason": row.dismiss_reason})
+            view = _view(row)
+        self._changed(view, "dismissed")
+        return view
+
+    def promote(
+        self, actor: Principal, alert_id: str, type_code: str, lat: float | None = None, lon: float | None = None
+    ) -> AlertView:
+        """Opens an incident in the alert's centre, at the camera's position unless one is given (an alert
+        without a camera needs one). The alert joins the incident's timeline; both change in one transaction."""
+        alert = self.get(actor, alert_id)
+        if alert.status not in ACTIVE:
+            raise Conflict(f"alert '{alert_id}' is already {alert.status}")
+        if (lat is None) != (lon is None):
+            raise Invalid("give both latitude and longitude, or neither")
+        if lat is None or lon is None:
+            if alert.camera_id is None:
+                raise Invalid("this alert has no camera: give the incident's position")
+            camera = self._cameras.get(_SYSTEM, alert.camera_id)
+            lat, lon = camera.lat, camera.lon
+        promoted: list[AlertView] = []
+
+        def mark(s: Session, incident_id: str) -> None:
+            row = self._visible(s, actor, alert_id, lock=True)
+            if row.status not in ACTIVE:  # promoted or dismissed meanwhile: the incident is rolled back too
+                raise Conflict(f"alert '{alert_id}' is already {row.status}")
+            row.incident_id = incident_id
+            self._handle(s, actor, row, "promoted", {"incident": incident_id, "type": type_code})
+            promoted.append(_view(row))
+
+        summary = {"rule": alert.rule, "severity": alert.severity, "title": alert.title, "camera": alert.camera_id}
+        self._dispatch.open_incident_from_alert(
+            actor, alert_id, type_code, lat, lon, alert.centre, details=summary, within=mark
+        )
+        self._changed(promoted[0], "promoted")
+        return promoted[0]
+
+    # escalation ----------------------------------------------------------------------------------------
+
+    def escalate_due(self, now_us: int | None = None) -> list[AlertView]:
+        """Raises the level of every open alert unacknowledged for longer than its severity's delay (since it
+        was raised, then since its last escalation), up to the highest level. Each step is a conditional
+        update, so two API replicas running this loop at once escalate an alert once, not twice."""
+        now = now_us if now_us is not None else self._clock.now_us()
+        top = self._settings.max_escalation_level
+        with self._db.read() as s:
+            candidates = s.execute(
+                select(Alert.id, Alert.severity, Alert.first_us, Alert.escalated_us, Alert.escalation_level).where(
+                    Alert.status == "open", Alert.escalation_level < top
+                )
+            ).all()
+        due = [
+            (c.id, c.escalation_level)
+            for c in candidates
+            if now - (c.escalated_us or c.first_us) >= self._settings.escalate_after_s.of(_severity(c.severity)) * 1e6
+        ]
+        if not due:
+            return []
+        escalated = []
+        with self._db.write() as s:
+            for alert_id, level in due:
+                done = s.execute(
+                    update(Alert)
+                    .where(Alert.id == alert_id, Alert.status == "open", Alert.escalation_level == level)
+                    .values(escalation_level=level + 1, escalated_us=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(done, "rowcount", 0) == 1:
+                    escalated.append(alert_id)
+            views = [_view(row) for row in s.scalars(select(Alert).where(Alert.id.in_(escalated)))]
+        for view in views:
+            self._changed(view, "escalated")
+        return views
+
+    async def escalate_forever(self, interval_s: float | None = None) -> None:
+        """The API process's loop (started by its lifespan). The database work runs in a thread; a cancelled
+        loop lets the step in flight finish, so shutdown never closes the database under it."""
+        interval = interval_s if interval_s is not None else self._settings.escalation_check_s
+        while True:
+            await asyncio.sleep(interval)
+            step = asyncio.ensure_future(asyncio.to_thread(self._escalate_logged))
+            try:
+                await asyncio.shield(step)
+            except asyncio.CancelledError:
+                await step
+                raise
+
+    def _escalate_logged(self) -> None:
+        try:
+            self.escalate_due()
+        except Exception:  # a database hiccup must not end escalation for the life of the process
+            log.exception("escalating alerts failed; trying again at the next interval")
+
+    # listing (last: the method's name would shadow the builtin in the annotations above) ---------------
+
+    def list(self, viewer: Principal, *, status: StatusFilter | None = None, limit: int = 100) -> list[AlertView]:
+        """The viewer's queue, newest first; `active` means open or acknowledged (still someone's to handle)."""
+        if not 1 <= limit <= 1000:
+            raise Invalid("limit goes from 1 to 1000")
+        query = select(Alert).order_by(Alert.first_us.desc(), Alert.id.desc()).limit(limit)
+        if status == "active":
+            query = query.where(Alert.status.in_(ACTIVE))
+        elif status is not None:
+            if status not in STATUSES:
+                raise Invalid(f"status must be one of {', '.join(STATUSES)} or active")
+            query = query.where(Alert.status == status)
+        if viewer.centres is not None:
+            query = query.where(Alert.centre.in_(sorted(viewer.centres)))
+        with self._db.read() as s:
+            return [_view(r) for r in s.scalars(query)]
+
+    # inside --------------------------------------------------------------------------------------------
+
+    def _new_row(
+        self,
+        alert_id: str,
+        alert: AlertInput,
+        centre: str,
+        key: str,
+        at: int,
+        camera: CameraView | None,
+        snapshot: str | None,
+    ) -> Alert:
+        clip = camera is not None
+        return Alert(
+            id=alert_id,
+            centre=centre,
+            camera_id=alert.camera_id,
+            rule=alert.rule,
+            severity=alert.severity,
+            title=alert.title.strip(),
+            details_json=json.dumps(dict(alert.details), sort_keys=True),
+            dedup_key=key,
+            first_us=at,
+            last_us=at,
+            occurrences=1,
+            status="open",
+            escalation_level=0,
+            snapshot=snapshot,
+            clip_start_us=at - int(self._settings.clip_before_s * 1e6) if clip else None,
+            clip_end_us=at + int(self._settings.clip_after_s * 1e6) if clip else None,
+        )
+
+    def _capture(self, camera: CameraView | None, alert_id: str, at: int) -> str | None:
+        """A copy of the latest anonymised frame, if there is a recent one; any failure means no picture."""
+        if not self._settings.snapshot or camera is None or not camera.anonymiser:
+            return None  # a camera without an anonymiser shows nothing, even here
+        frame = self._ring.latest(camera.id)
+        if frame is None or abs(at - frame.captured_us) > self._settings.snapshot_max_age_s * 1e6:
+            return None
+        name = SnapshotStore.name_for(alert_id, at)
+        try:
+            self._snapshots.put(name, frame.jpeg)
+        except OSError as exc:
+            log.warning("alert %s: no snapshot kept: %s", alert_id, exc)
+            return None
+        return name
+
+    def _handle(self, s: Session, actor: Principal, row: Alert, status: str, details: dict[str, Any]) -> None:
+        row.status, row.handled_by, row.handled_us = status, actor.actor, self._clock.now_us()
+        verb = {"acknowledged": "acknowledge", "dismissed": "dismiss", "promoted": "promote"}[status]
+        self._audit.record(
+            actor=actor.actor,
+            action=f"alerts.{verb}",
+            target=f"alert:{row.id}",
+            centre=row.centre,
+            details={"rule": row.rule, "severity": row.severity, "camera": row.camera_id, **details},
+            session=s,
+        )
+
+    def _visible(self, s: Session, viewer: Principal, alert_id: str, *, lock: bool = False) -> Alert:
+        row = s.get(Alert, alert_id, with_for_update=True if lock else None)
+        if row is None or not viewer.sees(row.centre):
+            raise NotFound(f"no alert '{alert_id}'")
+        return row
+
+    def _changed(self, view: AlertView, change: AlertChange) -> None:
+        """Tells live listeners after the change is committed, never before."""
+        self._publish(
+            AlertChanged(
+                alert_id=view.id,
+                centre=view.centre,
+                change=change,
+                status=view.status,
+                severity=_severity(view.severity),
+                occurrences=view.occurrences,
+                last_us=view.last_us,
+                escalation_level=view.escalation_level,
+                handled_by=view.handled_by,
+                incident_id=view.incident_id,
+            )
+        )
+
+    def _publish(self, message: Message) -> None:
+        if self._bus is not None:
+            self._bus.publish_threadsafe(message)
+
+
+def _repeat_of(key: str, centre: str, since_us: int) -> Any:
+    return (
+        select(Alert)
+        .where(Alert.dedup_key == key, Alert.centre == centre, Alert.status.in_(ACTIVE), Alert.last_us >= since_us)
+        .order_by(Alert.last_us.desc())
+        .limit(1)
+    )
+
+
+def _check(alert: AlertInput) -> None:
+    if not RULE_NAME.match(alert.rule):
+        raise Invalid("a rule name is 1-40 lower-case letters, digits and '-'")
+    if alert.severity not in SEVERITIES:
+        raise Invalid(f"severity must be one of {', '.join(SEVERITIES)}")
+    if not alert.title.strip() or len(alert.title.strip()) > 200:
+        raise Invalid("an alert needs a title of at most 200 characters")
+    if alert.dedup_key is not None and not 1 <= len(alert.dedup_key) <= 200:
+        raise Invalid("a dedup key is 1-200 characters")
+    if alert.cooldown_s is not None and not 0 <= alert.cooldown_s <= 86_400:
+        raise Invalid("a cooldown goes from 0 to 86400 s")
+    if alert.observed_us is not None and alert.observed_us <= 0:
+        raise Invalid("observed_us is microseconds since the epoch")
+    try:
+        size = len(json.dumps(dict(alert.details)))
+    except (TypeError, ValueError):
+        raise Invalid("alert details must be plain JSON values") from None
+    if size > MAX_DETAILS_BYTES:
+        raise Invalid(f"alert details are limited to {MAX_DETAILS_BYTES} bytes of JSON")
+
+
+def _severity(value: str) -> Severity:
+    for severity in SEVERITIES:
+        if severity == value:
+            return severity
+    raise ValueError(f"unknown severity {value!r} in the alerts table")
+
+
+def _new_id() -> str:
+    return f"alr-{secrets.token_hex(6)}"
+
+
+def _view(r: Alert) -> AlertView:
+    snapshot_url = f"/api/alerts/{r.id}/snapshot.jpg" if r.snapshot is not None else None
+    clip_url = None
+    if r.camera_id is not None and r.clip_start_us is not None and r.clip_end_us is not None:
+        camera = quote(r.camera_id, safe="")
+        clip_url = f"/api/video/{camera}/playback.m3u8?start_us={r.clip_start_us}&end_us={r.clip_end_us}"
+    return AlertView(
+        r.id,
+        r.centre,
+        r.camera_id,
+        r.rule,
+        r.severity,
+        r.title,
+        json.loads(r.details_json),
+        r.dedup_key,
+        r.first_us,
+        r.last_us,
+        r.occurrences,
+        r.status,
+        r.escalation_level,
+        r.escalated_us,
+        r.handled_by,
+        r.handled_us,
+        r.dismiss_reason,
+        r.incident_id,
+        snapshot_url,
+        r.clip_start_us,
+        r.clip_end_us,
+        clip_url,
+    )

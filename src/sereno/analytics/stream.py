@@ -1,0 +1,104 @@
+"""One camera's sub stream into its analysis: decode with PyAV, take the Y plane as it is, hand it on.
+
+The Y plane of a YUV 4:2:0 frame is the luma picture already: copying its rows (minus the line padding) is
+several times cheaper than any colour conversion, and it is all motion and the detectors here need. A stream
+that fails is retried with backoff; while it is down the pipeline's silence rules (camera offline) speak.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+import av
+import numpy as np
+
+from sereno.analytics.pipeline import CameraAnalytics
+from sereno.analytics.rules import RuleHit
+from sereno.analytics.scene import Luma, Scene
+from sereno.cameras.service import CameraView, StreamCredentials
+from sereno.core.clock import Clock
+from sereno.ingest.backoff import Backoff
+from sereno.ingest.health import HealthCounter, StreamState
+
+log = logging.getLogger(__name__)
+
+OnHits = Callable[[CameraView, Scene | None, list[RuleHit]], None]
+_OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay"}
+SILENCE_CHECK_S = 1.0
+
+
+def luma_of(frame: av.VideoFrame) -> Luma:
+    """The frame's Y plane as a (height, width) uint8 array, without the plane's line padding."""
+    if frame.format.name not in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"):
+        frame = frame.reformat(format="yuv420p")
+    plane = frame.planes[0]
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+    luma: Luma = rows[:, : plane.width].copy()
+    return luma
+
+
+class AnalyticsStream:
+    def __init__(
+        self,
+        camera: CameraView,
+        credentials: StreamCredentials,
+        analytics: CameraAnalytics,
+        clock: Clock,
+        on_hits: OnHits,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.camera = camera
+        self._credentials = credentials
+        self.analytics = analytics
+        self._clock = clock
+        self._on_hits = on_hits
+        self._backoff = backoff or Backoff()
+        self.health = HealthCounter(camera.id, "analytics")
+        self.corrupt_frames = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self._decode_until_stopped(stop)
+                self._backoff.reset()
+            except (av.error.FFmpegError, OSError) as exc:
+                self.health.error(str(exc))
+            self.health.state = StreamState.DOWN
+            deadline = self._backoff.next_delay()
+            waited = 0.0
+            while waited < deadline and not stop.is_set():  # while down, silence rules get their say
+                self._report(None, self.analytics.idle(self._clock.now_us()))
+                step = min(SILENCE_CHECK_S, deadline - waited)
+                stop.wait(step)
+                waited += step
+        self.health.state = StreamState.STOPPED
+
+    def _decode_until_stopped(self, stop: threading.Event) -> None:
+        with av.open(self._credentials.in_url(self.camera.sub_url), options=_OPTIONS, timeout=5.0) as src:
+            stream = src.streams.video[0]
+            stream.thread_type = "AUTO"
+            self.health.state = StreamState.STREAMING
+            for packet in src.demux(stream):
+                if stop.is_set():
+                    return
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:  # a corrupt packet costs its frame, not the stream
+                    self.corrupt_frames += 1
+                    continue
+                for frame in frames:
+                    if not isinstance(frame, av.VideoFrame):
+                        continue
+                    now = self._clock.now_us()
+                    self.health.frames(1, packet.size, now)
+                    if self.analytics.due(now):
+                        scene, hits = self.analytics.process(luma_of(frame), now)
+                        self._report(scene, hits)
+
+    def _report(self, scene: Scene | None, hits: list[RuleHit]) -> None:
+        if not hits:
+            return
+        try:
+            self._on_hits(self.camera, scene, hits)
+        except Exception:  # the alert store failing must not stop the analysis
+            log.exception("camera %s: reporting %d hits failed", self.camera.id, len(hits))

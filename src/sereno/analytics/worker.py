@@ -1,0 +1,112 @@
+"""The analytics worker: every camera with an `[[analytics]]` entry gets a thread that decodes its sub stream
+and runs its pipeline; hits become alerts through the alert service. `sereno worker analytics` runs it as a
+process (several cameras per process; decoding is in C and releases the GIL).
+
+What the rules say goes to the alert service, which deduplicates and keeps cooldowns: the worker does not.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from sereno.alerts.service import AlertInput
+from sereno.analytics.pipeline import CameraAnalytics
+from sereno.analytics.rules import RuleHit
+from sereno.analytics.scene import Scene
+from sereno.analytics.stream import AnalyticsStream
+from sereno.app import Runtime
+from sereno.cameras.service import CameraView
+from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.site import SiteConfig
+from sereno.ingest.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+HEALTH_EVERY_S = 2.0
+# The same thing seen on every frame is reported again at most this often: the alert's occurrences and last
+# time stay meaningful without a database write per frame. A new thing (another dedup key) goes at once.
+REPEAT_EVERY_S = 5.0
+
+
+@dataclass
+class Running:
+    stream: AnalyticsStream
+    stop: threading.Event
+    thread: threading.Thread
+
+
+class AnalyticsWorker:
+    def __init__(self, rt: Runtime, site: SiteConfig) -> None:
+        self.rt = rt
+        self.site = site
+        self.running: dict[str, Running] = {}
+        self.alerts_raised = 0
+        self._last_sent: dict[str, float] = {}
+        self._sent_lock = threading.Lock()
+
+    def start(self) -> None:
+        cameras = {c.id: c for c in self.rt.cameras.registered() if c.enabled}
+        zones = {c.code: c.timezone for c in self.site.centres}
+        for entry in self.site.analytics:
+            camera = cameras.get(entry.camera)
+            if camera is None:
+                log.warning("analytics for camera %s skipped: not registered or disabled", entry.camera)
+                continue
+            self.running[camera.id] = self._start(camera, entry, zones.get(camera.centre, "UTC"))
+
+    def run(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            while not stop.wait(HEALTH_EVERY_S):
+                self.report_health()
+        finally:
+            self.close()
+
+    def report_health(self) -> None:
+        now = self.rt.clock.now_us()
+        self.rt.ingest.report([r.stream.health.snapshot(now) for r in self.running.values()])
+
+    def close(self) -> None:
+        for running in self.running.values():
+            running.stop.set()
+        for running in self.running.values():
+            running.thread.join(15)
+        self.running.clear()
+
+    def _start(self, camera: CameraView, config: CameraAnalyticsConfig, timezone: str) -> Running:
+        stream = AnalyticsStream(
+            camera,
+            self.rt.cameras.stream_credentials(camera.id),
+            CameraAnalytics(camera.id, camera.centre, timezone, config),
+            self.rt.clock,
+            self._raise,
+            backoff=Backoff(0.5, self.rt.settings.recording.reconnect_max_s),
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=stream.run, args=(stop,), name=f"analytics-{camera.id}", daemon=True)
+        thread.start()
+        return Running(stream, stop, thread)
+
+    def _raise(self, camera: CameraView, scene: Scene | None, hits: list[RuleHit]) -> None:
+        now = time.monotonic()
+        for hit in hits:
+            with self._sent_lock:
+                if now - self._last_sent.get(hit.dedup_key, -REPEAT_EVERY_S) < REPEAT_EVERY_S:
+                    continue
+                self._last_sent[hit.dedup_key] = now
+            details = {**hit.details, **({"where": list(hit.where)} if hit.where else {})}
+            self.rt.alerts.raise_alert(
+                AlertInput(
+                    rule=hit.rule,
+                    severity=hit.severity,
+                    title=hit.title,
+                    camera_id=camera.id,
+                    centre=camera.centre,
+                    details=details,
+                    dedup_key=hit.dedup_key,
+                    cooldown_s=hit.cooldown_s,
+                    observed_us=scene.captured_us if scene is not None else None,
+                )
+            )
+            self.alerts_raised += 1
