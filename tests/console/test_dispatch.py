@@ -117,6 +117,12 @@ def test_a_call_becomes_an_incident_on_the_board_live_and_a_unit_goes_in_one_cli
     expect(board.locator(f'#board [data-status="dispatched"] li[data-incident="{incident_id}"]')).to_be_visible()
     expect(board.locator('#board [data-status="new"] .count')).to_have_text("0")
 
+    # And on the map: the unit that was sent shows as dispatched, beside the incident it was sent to.
+    board.goto(f"{live_server.url}/#/map")
+    expect(board.locator("#map").get_by_role("button", name="E-12 · fire · dispatched")).to_be_visible()
+    expect(board.locator("#map").get_by_role("button", name="P1 structure-fire · dispatched")).to_be_visible()
+    screenshot(board, "map-after-dispatch")
+
 
 def test_a_duplicate_call_is_suggested_and_merged(login: Callable[..., Page], live_server: LiveServer) -> None:
     first = incident_at(live_server, NORTH)
