@@ -71,7 +71,7 @@ def test_audit_verify_with_an_exported_public_key(tmp_path: Path) -> None:
 
 def test_config_check(tmp_path: Path) -> None:
     code, out = sereno("config", "check", str(bundled_site_path()))
-    assert code == 0 and "3 centres, 3 cameras, 8 units" in out
+    assert code == 0 and "3 centres, 3 cameras, 23 units" in out
     bad = tmp_path / "bad.toml"
     bad.write_text(bundled_site_path().read_text().replace("retention_days = 14", "retention_days = -1"))
     code, out = sereno("config", "check", str(bad))
