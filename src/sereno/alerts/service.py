@@ -13,12 +13,8 @@ never an original; a camera without an anonymiser or without a recent frame give
 import asyncio
 import json
 import logging
-import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,8 +22,18 @@ from sqlalchemy.orm import Session
 from sereno.alerts.events import AlertChange, AlertChanged, AlertRaised
 from sereno.alerts.models import Alert
 from sereno.alerts.snapshots import SnapshotStore
+from sereno.alerts.views import (
+    ACTIVE,
+    STATUSES,
+    AlertInput,
+    AlertView,
+    StatusFilter,
+    check,
+    severity_of,
+    view_of,
+)
 from sereno.cameras.service import CameraService, CameraView
-from sereno.config.alerts import SEVERITIES, AlertSettings, Severity
+from sereno.config.alerts import AlertSettings
 from sereno.core.audit.service import AuditLog
 from sereno.core.auth.permissions import Role
 from sereno.core.auth.principal import Principal
@@ -39,58 +45,13 @@ from sereno.core.messages import Message
 from sereno.dispatch.service import DispatchService
 from sereno.privacy.ring import FrameRing
 
-log = logging.getLogger(__name__)
+# The shapes live in views.py; callers (the API, the analytics worker) import them from here too.
+__all__ = ["AlertInput", "AlertService", "AlertView", "StatusFilter"]
 
-ACTIVE = ("open", "acknowledged")
-STATUSES = (*ACTIVE, "dismissed", "promoted")
-StatusFilter = Literal["open", "acknowledged", "dismissed", "promoted", "active"]
-RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-MAX_DETAILS_BYTES = 8192
+log = logging.getLogger(__name__)
 
 # Raising an alert has no person behind it; this principal only looks up the alert's camera (any centre).
 _SYSTEM = Principal(0, "alerts", Role.ADMIN, None, None, frozenset(), "system")
-
-
-@dataclass(frozen=True)
-class AlertInput:
-    """What a rule (or the system) says. `dedup_key` defaults to the rule and the camera (or centre);
-    `cooldown_s` is the rule's own, if it has one; `observed_us` is when it was seen (default: now)."""
-
-    rule: str
-    severity: Severity
-    title: str
-    camera_id: str | None = None
-    centre: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    dedup_key: str | None = None
-    cooldown_s: float | None = None
-    observed_us: int | None = None
-
-
-@dataclass(frozen=True)
-class AlertView:
-    id: str
-    centre: str
-    camera_id: str | None
-    rule: str
-    severity: str
-    title: str
-    details: dict[str, Any]
-    dedup_key: str
-    first_us: int
-    last_us: int
-    occurrences: int
-    status: str
-    escalation_level: int
-    escalated_us: int | None
-    handled_by: str | None
-    handled_us: int | None
-    dismiss_reason: str | None
-    incident_id: str | None
-    snapshot_url: str | None
-    clip_start_us: int | None
-    clip_end_us: int | None
-    clip_url: str | None  # the anonymised playback of the window, through the audited privacy route
 
 
 class AlertService:
@@ -121,7 +82,7 @@ class AlertService:
     def raise_alert(self, alert: AlertInput) -> AlertView:
         """A new alert (with its snapshot, published as AlertRaised) or, within the cooldown, one more
         occurrence of the alert already there (published as AlertChanged "repeated")."""
-        _check(alert)
+        check(alert)
         now = self._clock.now_us()
         at = alert.observed_us if alert.observed_us is not None else now
         camera = self._cameras.get(_SYSTEM, alert.camera_id) if alert.camera_id is not None else None
@@ -147,11 +108,11 @@ class AlertService:
             if row is not None:
                 row.occurrences += 1
                 row.last_us = max(row.last_us, at)
-                view = _view(row)
+                view = view_of(row)
             else:
                 row = self._new_row(alert_id, alert, centre, key, at, camera, snapshot)
                 s.add(row)
-                view = _view(row)
+                view = view_of(row)
                 snapshot = None  # now referenced
         if snapshot is not None:  # another raise of the same thing won the race: it has its own picture
             self._snapshots.discard(snapshot)
@@ -176,7 +137,7 @@ class AlertService:
 
     def get(self, viewer: Principal, alert_id: str) -> AlertView:
         with self._db.read() as s:
-            return _view(self._visible(s, viewer, alert_id))
+            return view_of(self._visible(s, viewer, alert_id))
 
     def snapshot(self, viewer: Principal, alert_id: str, client: str = "") -> bytes:
         """The picture kept with the alert; looking at it is audited like any other view of a camera."""
@@ -204,7 +165,7 @@ class AlertService:
             if row.status != "open":
                 raise Conflict(f"alert '{alert_id}' is already {row.status}")
             self._handle(s, actor, row, "acknowledged", {"escalation_level": row.escalation_level})
-            view = _view(row)
+            view = view_of(row)
         self._changed(view, "acknowledged")
         return view
 
@@ -219,7 +180,7 @@ class AlertService:
                 raise Conflict(f"alert '{alert_id}' is already {row.status}")
             row.dismiss_reason = reason[:1000]
             self._handle(s, actor, row, "dismissed", {"reason": row.dismiss_reason})
-            view = _view(row)
+            view = view_of(row)
         self._changed(view, "dismissed")
         return view
 
@@ -246,7 +207,7 @@ class AlertService:
                 raise Conflict(f"alert '{alert_id}' is already {row.status}")
             row.incident_id = incident_id
             self._handle(s, actor, row, "promoted", {"incident": incident_id, "type": type_code})
-            promoted.append(_view(row))
+            promoted.append(view_of(row))
 
         summary = {"rule": alert.rule, "severity": alert.severity, "title": alert.title, "camera": alert.camera_id}
         self._dispatch.open_incident_from_alert(
@@ -272,7 +233,7 @@ class AlertService:
         due = [
             (c.id, c.escalation_level)
             for c in candidates
-            if now - (c.escalated_us or c.first_us) >= self._settings.escalate_after_s.of(_severity(c.severity)) * 1e6
+            if now - (c.escalated_us or c.first_us) >= self._settings.escalate_after_s.of(severity_of(c.severity)) * 1e6
         ]
         if not due:
             return []
@@ -287,7 +248,7 @@ class AlertService:
                 )
                 if getattr(done, "rowcount", 0) == 1:
                     escalated.append(alert_id)
-            views = [_view(row) for row in s.scalars(select(Alert).where(Alert.id.in_(escalated)))]
+            views = [view_of(row) for row in s.scalars(select(Alert).where(Alert.id.in_(escalated)))]
         for view in views:
             self._changed(view, "escalated")
         return views
@@ -327,7 +288,7 @@ class AlertService:
         if viewer.centres is not None:
             query = query.where(Alert.centre.in_(sorted(viewer.centres)))
         with self._db.read() as s:
-            return [_view(r) for r in s.scalars(query)]
+            return [view_of(r) for r in s.scalars(query)]
 
     # inside --------------------------------------------------------------------------------------------
 
@@ -402,7 +363,7 @@ class AlertService:
                 centre=view.centre,
                 change=change,
                 status=view.status,
-                severity=_severity(view.severity),
+                severity=severity_of(view.severity),
                 occurrences=view.occurrences,
                 last_us=view.last_us,
                 escalation_level=view.escalation_level,
@@ -425,65 +386,5 @@ def _repeat_of(key: str, centre: str, since_us: int) -> Any:
     )
 
 
-def _check(alert: AlertInput) -> None:
-    if not RULE_NAME.match(alert.rule):
-        raise Invalid("a rule name is 1-40 lower-case letters, digits and '-'")
-    if alert.severity not in SEVERITIES:
-        raise Invalid(f"severity must be one of {', '.join(SEVERITIES)}")
-    if not alert.title.strip() or len(alert.title.strip()) > 200:
-        raise Invalid("an alert needs a title of at most 200 characters")
-    if alert.dedup_key is not None and not 1 <= len(alert.dedup_key) <= 200:
-        raise Invalid("a dedup key is 1-200 characters")
-    if alert.cooldown_s is not None and not 0 <= alert.cooldown_s <= 86_400:
-        raise Invalid("a cooldown goes from 0 to 86400 s")
-    if alert.observed_us is not None and alert.observed_us <= 0:
-        raise Invalid("observed_us is microseconds since the epoch")
-    try:
-        size = len(json.dumps(dict(alert.details)))
-    except (TypeError, ValueError):
-        raise Invalid("alert details must be plain JSON values") from None
-    if size > MAX_DETAILS_BYTES:
-        raise Invalid(f"alert details are limited to {MAX_DETAILS_BYTES} bytes of JSON")
-
-
-def _severity(value: str) -> Severity:
-    for severity in SEVERITIES:
-        if severity == value:
-            return severity
-    raise ValueError(f"unknown severity {value!r} in the alerts table")
-
-
 def _new_id() -> str:
     return f"alr-{secrets.token_hex(6)}"
-
-
-def _view(r: Alert) -> AlertView:
-    snapshot_url = f"/api/alerts/{r.id}/snapshot.jpg" if r.snapshot is not None else None
-    clip_url = None
-    if r.camera_id is not None and r.clip_start_us is not None and r.clip_end_us is not None:
-        camera = quote(r.camera_id, safe="")
-        clip_url = f"/api/video/{camera}/playback.m3u8?start_us={r.clip_start_us}&end_us={r.clip_end_us}"
-    return AlertView(
-        r.id,
-        r.centre,
-        r.camera_id,
-        r.rule,
-        r.severity,
-        r.title,
-        json.loads(r.details_json),
-        r.dedup_key,
-        r.first_us,
-        r.last_us,
-        r.occurrences,
-        r.status,
-        r.escalation_level,
-        r.escalated_us,
-        r.handled_by,
-        r.handled_us,
-        r.dismiss_reason,
-        r.incident_id,
-        snapshot_url,
-        r.clip_start_us,
-        r.clip_end_us,
-        clip_url,
-    )

@@ -1,7 +1,7 @@
 """alerts: deduplicated, escalating alerts with their snapshot and clip window
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 10:00:00.000000
 """
 
