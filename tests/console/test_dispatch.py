@@ -120,7 +120,9 @@ def test_a_call_becomes_an_incident_on_the_board_live_and_a_unit_goes_in_one_cli
     # And on the map: the unit that was sent shows as dispatched, beside the incident it was sent to.
     board.goto(f"{live_server.url}/#/map")
     expect(board.locator("#map").get_by_role("button", name="E-12 · fire · dispatched")).to_be_visible()
-    expect(board.locator("#map").get_by_role("button", name="P1 structure-fire · dispatched")).to_be_visible()
+    expect(
+        board.locator("#map").get_by_role("button", name="P1 structure-fire · dispatched", exact=True)
+    ).to_be_visible()
     screenshot(board, "map-after-dispatch")
 
 

@@ -12,7 +12,7 @@ def test_login_shows_identity_and_only_the_views_of_the_role(login: Callable[...
     page = login("dispatcher-north")
     expect(page.locator("#who")).to_have_text("dispatcher-north · dispatcher · north")
     names = page.locator("#nav a").all_inner_texts()
-    assert names == ["Camera wall", "Map", "Take a call", "Incidents"]
+    assert names == ["Camera wall", "Alerts", "Map", "Take a call", "Incidents"]
     auditor = login("auditor")
     assert auditor.locator("#nav a").all_inner_texts() == ["Audit"]
     expect(auditor.locator("#audit-status")).to_contain_text("Chain verified")

@@ -1,5 +1,5 @@
 // The map: the user's centres drawn from the city's own geometry (or on a basemap, when one is configured and
-// answers), with cameras, units moving live, open incidents and, once that capability exists, alerts.
+// answers), with cameras, units moving live, open incidents and the alerts still to handle, at their camera.
 // Everything drawn is also in the side list as a button that pans to it: a map alone cannot be used by
 // keyboard or screen reader, the list can. The list comes first in the page so Tab reaches it before the
 // map's markers. Colour is never the only cue: every status and priority is also written out.
@@ -14,9 +14,8 @@ const TILE_PATIENCE_MS = 8000;
 
 let state = null; // the view is mounted once per page: one map, its layers and what they show
 
-// ALERTS HOOK: the alerts capability (its own issue) fills this layer: its list when the map opens and its
-// `alert` events from the live feed. Until it exists the layer is listed in the control and stays empty; no
-// placeholder data is drawn. Import this module and call alertsLayer() to reach it (same module instance).
+// The alerts layer: open and acknowledged alerts (the ones still someone's to handle) beside the camera that
+// raised them, for users who may read alerts; filled from /api/alerts and kept current by `alert` events.
 export function alertsLayer() {
   return state?.layers.alerts ?? null;
 }
@@ -24,21 +23,25 @@ export function alertsLayer() {
 export async function mount(root, ctx) {
   root.id = "map";
   await stylesheet("/static/views/map.css");
+  const mayAlerts = ctx.me.permissions.includes("alerts:read");
+  if (mayAlerts) await stylesheet("/static/views/alerts.css"); // the alert marks' look lives with the queue's
   const status = el("p", { class: "note", role: "status", id: "map-status" });
   const lists = {
     units: el("ul", { class: "items", id: "map-units" }),
     incidents: el("ul", { class: "items", id: "map-incidents" }),
     cameras: el("ul", { class: "items", id: "map-cameras" }),
+    alerts: el("ul", { class: "items", id: "map-alerts" }),
   };
-  const counts = { units: el("span"), incidents: el("span"), cameras: el("span") };
+  const counts = { units: el("span"), incidents: el("span"), cameras: el("span"), alerts: el("span") };
   const canvas = el("div", { class: "canvas", role: "region", "aria-label": "Map. Arrow keys pan, plus and minus zoom; the list beside it has everything shown" });
   root.append(el("div", { class: "layout" },
     el("aside", { class: "side", "aria-labelledby": "map-title" },
       el("h2", { id: "map-title" }, "Map"), status,
+      mayAlerts && [el("h3", {}, "Alerts ", counts.alerts), lists.alerts],
       el("h3", {}, "Units ", counts.units), lists.units,
       el("h3", {}, "Open incidents ", counts.incidents), lists.incidents,
       el("h3", {}, "Cameras ", counts.cameras), lists.cameras,
-      legend()),
+      legend(mayAlerts)),
     canvas));
 
   const map = L.map(canvas, { zoomSnap: 0.5, minZoom: 3, maxZoom: 19 });
@@ -47,14 +50,15 @@ export async function mount(root, ctx) {
     jurisdictions: L.layerGroup(), streets: L.layerGroup(), cameras: L.layerGroup(),
     units: L.layerGroup(), incidents: L.layerGroup(), alerts: L.layerGroup(),
   };
-  state = { root, ctx, map, layers, lists, counts, status, units: new Map(), incidents: new Map(), cameras: new Map() };
+  state = { root, ctx, map, layers, lists, counts, status, mayAlerts, units: new Map(), incidents: new Map(), cameras: new Map(),
+    alerts: new Map() };
   map.createPane("labels").style.zIndex = "450"; // above the areas and streets, under every marker
 
   const geo = await ctx.api("/api/centres/geo").catch(() => ({ features: [], tile_url: null, tile_attribution: "" }));
   drawCity(geo.features);
   const streets = geo.features.some((f) => f.properties.kind === "streets") ? { Streets: layers.streets } : {};
   const overlays = { Jurisdictions: layers.jurisdictions, ...streets, Cameras: layers.cameras, Units: layers.units,
-    Incidents: layers.incidents, "Alerts (none yet)": layers.alerts };
+    Incidents: layers.incidents, ...(mayAlerts ? { Alerts: layers.alerts } : {}) };
   for (const layer of Object.values(overlays)) layer.addTo(map);
   L.control.layers(basemap(geo), overlays, { collapsed: false }).addTo(map);
 
@@ -63,6 +67,8 @@ export async function mount(root, ctx) {
   ctx.on("incident", (i) => placeIncident({ ...state.incidents.get(i.incident_id)?.data, ...i, id: i.incident_id }));
   ctx.on("camera-moved", (c) => { const known = state.cameras.get(c.camera_id); if (known) placeCamera({ ...known.data, ...c }); });
   ctx.on("camera", () => loadCameras());
+  // A raised alert is new and open; a change carries no title or camera, so it is merged into the known one.
+  if (mayAlerts) ctx.on("alert", (a) => placeAlert({ status: "open", ...state.alerts.get(a.alert_id)?.data, ...a, id: a.alert_id }));
   ctx.on("resync", () => reload());
   await reload();
   fit();
@@ -145,6 +151,7 @@ async function reload() {
   units.forEach(placeUnit);
   incidents.forEach(placeIncident);
   await loadCameras();
+  if (state.mayAlerts) await loadAlerts(); // after the cameras: an alert is drawn at its camera
 }
 
 async function loadCameras() {
@@ -187,6 +194,31 @@ function placeCamera(c) {
   entry.describe(`Camera ${c.name}, facing ${Math.round(c.heading_deg)}°`);
   entry.button.replaceChildren(c.name);
 }
+
+async function loadAlerts() {
+  const alerts = await state.ctx.api("/api/alerts?status=active&limit=1000").catch(() => []);
+  sync("alerts", alerts.map((a) => a.id));
+  alerts.forEach(placeAlert);
+}
+
+// Beside its camera (up and to the right, so both stay visible and clickable); an alert with no camera (a
+// centre-wide one) has no place on the map and is left to the queue.
+function placeAlert(a) {
+  const camera = state.cameras.get(a.camera_id)?.data;
+  if (!camera || !["open", "acknowledged"].includes(a.status)) { drop("alerts", a.id); return; }
+  const entry = upsert("alerts", a.id, { ...a, lat: camera.lat, lon: camera.lon, camera: camera.name }, () => {
+    const mark = el("span", { class: "alert-mark", dataset: { alert: a.id } }, "!");
+    return { mark, icon: L.divIcon({ html: mark, className: "alert", iconSize: [22, 22], iconAnchor: [-4, 28] }), title: a.title };
+  });
+  entry.marker.setZIndexOffset(1000);
+  Object.assign(entry.mark.dataset, { severity: a.severity, status: a.status });
+  const words = `${a.severity} · ${a.title} · ${a.status}`;
+  entry.describe(`Alert, ${words}, camera ${camera.name}`);
+  entry.button.replaceChildren(el("span", { class: "swatch", dataset: { severity: a.severity } }), words);
+  entry.extra.replaceChildren(el("a", { href: alertHref(a.id), "aria-label": `Open alert ${a.title} in the queue` }, "open"));
+}
+
+const alertHref = (id) => `#/alerts/${encodeURIComponent(id)}`;
 
 // One thing on the map and in the list: created on first sight, moved and redescribed on every update. Items
 // are updated in place (never rebuilt) so a keyboard user's focus stays where it was while units move.
@@ -234,6 +266,7 @@ function sync(kind, keys) {
 
 function sortKey(kind, data) {
   if (!data) return "";
+  if (kind === "alerts") return String(1e17 - data.first_us).padStart(18, "0"); // newest first
   return kind === "incidents" ? `${data.priority}-${data.id}` : kind === "units" ? data.callsign : data.name;
 }
 
@@ -255,6 +288,10 @@ function popup(kind, d) {
     return el("div", { class: "map-popup" }, el("strong", {}, `P${d.priority} ${d.type_code}`), el("div", {}, d.status),
       d.address ? el("div", {}, d.address) : null, incidentLink(d.id, "Open the incident"));
   }
+  if (kind === "alerts") {
+    return el("div", { class: "map-popup" }, el("strong", {}, d.title), el("div", {}, `${d.severity} · ${d.status}`),
+      el("div", {}, `Camera ${d.camera}`), el("a", { href: alertHref(d.id) }, "Open in the alert queue"));
+  }
   const wall = state.ctx.me.permissions.includes("video:view");
   return el("div", { class: "map-popup" }, el("strong", {}, d.name), el("div", {}, `${d.kind ?? "camera"} · facing ${Math.round(d.heading_deg)}°`),
     wall ? el("a", { href: "#/wall" }, "Camera wall") : null);
@@ -266,10 +303,11 @@ const incidentLink = (id, text) => el("a", { href: `#/incident/${encodeURICompon
 
 // ---- small things -----------------------------------------------------------------------------------------
 
-function legend() {
+function legend(mayAlerts) {
   return el("details", { class: "legend" }, el("summary", {}, "Legend"),
     el("ul", {}, ...UNIT_STATUSES.map((s) => el("li", {}, el("span", { class: "swatch", dataset: { status: s } }), `unit ${s}`)),
-      ...[1, 2, 3, 4, 5].map((p) => el("li", {}, el("span", { class: "swatch", dataset: { priority: String(p) } }), `incident priority ${p}`))));
+      ...[1, 2, 3, 4, 5].map((p) => el("li", {}, el("span", { class: "swatch", dataset: { priority: String(p) } }), `incident priority ${p}`)),
+      ...(mayAlerts ? ["critical", "warning", "info"] : []).map((s) => el("li", {}, el("span", { class: "swatch", dataset: { severity: s } }), `alert ${s} (!)`))));
 }
 
 function say(text) { state.status.textContent = text; }
