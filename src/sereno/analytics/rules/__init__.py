@@ -9,10 +9,10 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from sereno.analytics.scene import Point, Scene
 from sereno.config.base import StrictModel
@@ -94,6 +94,22 @@ def create(kind: str, settings: dict[str, Any]) -> Rule:
         raise ValueError(f"unknown rule '{kind}' (known: {', '.join(sorted(plugins))})")
     plugin = plugins[kind]
     return plugin.create(plugin.Config.model_validate(settings))
+
+
+def _polygon(points: list[Point]) -> list[Point]:
+    """A zone must be a real area of the picture: three corners or more, inside the frame, not a line."""
+    if len(points) < 3:
+        raise ValueError("a zone needs at least 3 points")
+    if any(not (0 <= x <= 1 and 0 <= y <= 1) for x, y in points):
+        raise ValueError("zone points are normalised picture coordinates (0..1)")
+    pairs = zip(points, points[1:] + points[:1], strict=True)
+    if abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) < 1e-9:
+        raise ValueError("the zone has no area")
+    return points
+
+
+# A polygon in normalised picture coordinates, checked when the site file loads; every zone rule uses it.
+Zone = Annotated[list[Point], AfterValidator(_polygon)]
 
 
 def inside(point: Point, polygon: list[Point]) -> bool:

@@ -19,30 +19,15 @@ identified or followed (DESIGN.md).
 
 from collections import deque
 from statistics import median
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from sereno.analytics.rules import RuleConfig, RuleHit, Severity, inside
+from sereno.analytics.rules import RuleConfig, RuleHit, Severity, Zone, inside
 from sereno.analytics.scene import Point, Scene
 
 NAME = "crowd-density"
 Level = Literal["warning", "critical"]
-
-
-def _polygon(points: list[Point]) -> list[Point]:
-    """A zone must be a real area of the picture: three corners or more, inside the frame, not a line."""
-    if len(points) < 3:
-        raise ValueError("a zone needs at least 3 points")
-    if any(not (0 <= x <= 1 and 0 <= y <= 1) for x, y in points):
-        raise ValueError("zone points are normalised picture coordinates (0..1)")
-    pairs = zip(points, points[1:] + points[:1], strict=True)
-    if abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) < 1e-9:
-        raise ValueError("the zone has no area")
-    return points
-
-
-Zone = Annotated[list[Point], AfterValidator(_polygon)]
 
 
 class Config(RuleConfig):

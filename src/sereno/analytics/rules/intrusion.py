@@ -3,14 +3,14 @@ zone for a moment. The dwell keeps a shadow or a passing bird from becoming an a
 
 from pydantic import Field
 
-from sereno.analytics.rules import RuleConfig, RuleHit, inside
-from sereno.analytics.scene import Point, Scene
+from sereno.analytics.rules import RuleConfig, RuleHit, Zone, inside
+from sereno.analytics.scene import Scene
 
 NAME = "intrusion"
 
 
 class Config(RuleConfig):
-    zone: list[Point] = Field(min_length=3, title="Zone (normalised polygon)")
+    zone: Zone = Field(min_length=3, title="Zone (normalised polygon)")
     labels: list[str] = Field(default_factory=list, title="Objects that count", description="Empty: any object")
     dwell_s: float = Field(default=0.6, ge=0, le=600, title="Seconds inside before it counts")
 

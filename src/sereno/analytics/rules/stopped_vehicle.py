@@ -12,29 +12,13 @@ The detector must report still vehicles for this to work: a motion-only detector
 """
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from sereno.analytics.rules import RuleConfig, RuleHit, inside
+from sereno.analytics.rules import RuleConfig, RuleHit, Zone, inside
 from sereno.analytics.scene import Point, Scene, Track
 
 NAME = "stopped-vehicle"
-
-
-def _polygon(points: list[Point]) -> list[Point]:
-    """A zone must be a real area of the picture: three corners or more, inside the frame, not a line."""
-    if len(points) < 3:
-        raise ValueError("a zone needs at least 3 points")
-    if any(not (0 <= x <= 1 and 0 <= y <= 1) for x, y in points):
-        raise ValueError("zone points are normalised picture coordinates (0..1)")
-    pairs = zip(points, points[1:] + points[:1], strict=True)
-    if abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) < 1e-9:
-        raise ValueError("the zone has no area")
-    return points
-
-
-Zone = Annotated[list[Point], AfterValidator(_polygon)]
 
 
 class Config(RuleConfig):
