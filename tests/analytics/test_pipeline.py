@@ -106,3 +106,11 @@ def test_bad_rules_are_refused_when_the_site_loads() -> None:
         CameraAnalyticsConfig.model_validate(
             {"camera": "c", "rules": [{"kind": "intrusion", "zone": [[0, 0], [1, 0], [1, 1]], "schedule": ["noon"]}]}
         )
+
+
+def test_a_camera_turned_is_tamper_and_traffic_passing_is_not() -> None:
+    pipeline = analytics([{"kind": "tamper", "hold_s": 1.0}])
+    assert run(pipeline, [street(i) for i in range(30)]) == []
+    assert run(pipeline, [street(30 + i, x=0.1 + 0.05 * i) for i in range(15)], 30) == []  # a figure crosses
+    turned = [np.roll(street(50 + i), 13, axis=1) for i in range(15)]  # the whole view slid 13 px sideways
+    assert "Camera tamper: moved" in run(pipeline, turned, 50)

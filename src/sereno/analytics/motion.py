@@ -20,6 +20,9 @@ class MotionConfig(StrictModel):
     min_area: float = Field(default=0.0008, ge=0, le=0.5, title="Smallest moving region (share of the picture)")
     dilate_px: int = Field(default=2, ge=0, le=10, title="Growth joining nearby changes (analysis px)")
     shift_every: int = Field(default=5, ge=1, le=100, title="Check the whole-picture shift every N frames")
+    moved_changed_share: float = Field(
+        default=0.6, gt=0, le=1, title="Share of the picture that must change before the camera may have moved"
+    )
 
 
 class MotionDetector:
@@ -53,7 +56,7 @@ class MotionDetector:
             fraction=float(mask.mean()),
             mean_luma=float(small.mean()),
             sharpness=float(cv2.Laplacian(small, cv2.CV_32F).var()),
-            shift=self._shift(small),
+            shift=self._shift(small, float(mask.mean())),
         )
 
     def _shrink(self, luma: Luma) -> np.ndarray:
@@ -62,11 +65,16 @@ class MotionDetector:
         size = (self.config.work_width, max(1, round(height * scale)))
         return cv2.resize(luma, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
-    def _shift(self, small: np.ndarray) -> float:
+    def _shift(self, small: np.ndarray, changed: float) -> float:
         """Pixels the whole picture moved against the settled reference (phase correlation): a camera knocked
         or turned shows as a large shift even when nothing in the scene moves. A moved camera stays moved, so
-        checking every few frames is enough (it is the costliest step here)."""
-        if self._reference is None:
+        checking every few frames is enough (it is the costliest step here).
+
+        Only asked when most of the picture changed: passing traffic changes a part of it, a moved camera
+        changes nearly all of it. Without that gate, in a scene with little texture the correlation locks on
+        to the moving objects and reports their travel as the camera's."""
+        if self._reference is None or changed < self.config.moved_changed_share:
+            self._last_shift = 0.0
             return 0.0
         if self._frames % self.config.shift_every:
             return self._last_shift
