@@ -9,7 +9,6 @@ import json
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -27,72 +26,16 @@ from sereno.dispatch.eido import AssignedUnit, EidoDocument, from_eido, to_eido
 from sereno.dispatch.events import CallTaken, IncidentChange, IncidentChanged
 from sereno.dispatch.models import Call, Incident, IncidentEvent, Unit
 from sereno.dispatch.recommend import EARTH_RADIUS_M, haversine_m
+from sereno.dispatch.views import CallView as CallView  # re-exported: callers import them from the service
+from sereno.dispatch.views import DuplicateSuggestion as DuplicateSuggestion
+from sereno.dispatch.views import IncidentView as IncidentView
+from sereno.dispatch.views import NewCall as NewCall
+from sereno.dispatch.views import TimelineEntry as TimelineEntry
+from sereno.dispatch.views import call_row, call_view
+from sereno.dispatch.views import incident_view as incident_view
 
 STATUSES = ("new", "dispatched", "en-route", "on-scene", "closed")
 MISUSE_KINDS = ("silent", "prank", "insult", "wrong-number", "test", "information-only", "other")
-
-
-@dataclass(frozen=True)
-class NewCall:
-    caller_number: str
-    answered_us: int
-    lat: float | None = None
-    lon: float | None = None
-    location_text: str = ""
-    text: str = ""
-    ring_us: int | None = None
-
-
-@dataclass(frozen=True)
-class CallView:
-    id: str
-    centre: str
-    answered_us: int
-    caller_number: str
-    lat: float | None
-    lon: float | None
-    location_text: str
-    text: str
-    call_taker: str
-    outcome: str
-    misuse_kind: str | None
-    incident_id: str | None
-    closed_us: int | None
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    id: str
-    centre: str
-    type_code: str
-    agencies: list[str]
-    priority: int
-    lat: float
-    lon: float
-    address: str
-    status: str
-    created_us: int
-    answered_us: int
-    first_dispatch_us: int | None
-    first_en_route_us: int | None
-    first_on_scene_us: int | None
-    closed_us: int | None
-    external_ref: str | None = None  # the sender's tracking id, when taken over from another centre
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    ts_us: int
-    actor: str
-    kind: str
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class DuplicateSuggestion:
-    incident: IncidentView
-    distance_m: float
-    minutes_ago: float
 
 
 class DispatchService:
@@ -151,7 +94,7 @@ class DispatchService:
                     None,
                 )
                 taken.append(view)
-                rows.append({**_call_row(view), "ring_us": new.ring_us})
+                rows.append({**call_row(view), "ring_us": new.ring_us})
         if rows:
             with self._db.write() as s:
                 s.execute(insert(Call), rows)
@@ -164,7 +107,7 @@ class DispatchService:
 
     def call(self, viewer: Principal, call_id: str) -> CallView:
         with self._db.read() as s:
-            return _call(self._visible_call(s, viewer, call_id))
+            return call_view(self._visible_call(s, viewer, call_id))
 
     def duplicates(self, viewer: Principal, call_id: str) -> list[DuplicateSuggestion]:
         return self.duplicates_of(viewer, self.call(viewer, call_id))
@@ -219,7 +162,7 @@ class DispatchService:
             self.record_event(
                 s, incident_id, actor, "call", {"call": call_id, "duplicate": True, "text": call.text[:500]}
             )
-            merged, into = _call(call), incident_view(incident)
+            merged, into = call_view(call), incident_view(incident)
         self.announce(into, "call-merged")
         return merged
 
@@ -229,7 +172,7 @@ class DispatchService:
         with self._db.write() as s:
             call = self._open_call(s, actor, call_id)
             call.outcome, call.misuse_kind, call.closed_us = "misuse", kind, self._clock.now_us()
-            return _call(call)
+            return call_view(call)
 
     # incidents -----------------------------------------------------------------------------------------
 
@@ -404,7 +347,7 @@ class DispatchService:
             document = to_eido(
                 incident_view(row),
                 _timeline(s, incident_id),
-                [_call(c) for c in calls],
+                [call_view(c) for c in calls],
                 [AssignedUnit(u.callsign, u.agency, u.status) for u in units],
                 system=self.site.name,
                 type_name=kind.name if kind else row.type_code,
@@ -551,57 +494,3 @@ def _timeline(s: Session, incident_id: str) -> list[TimelineEntry]:
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
-
-
-def _call_row(c: CallView) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "centre": c.centre,
-        "answered_us": c.answered_us,
-        "caller_number": c.caller_number,
-        "lat": c.lat,
-        "lon": c.lon,
-        "location_text": c.location_text,
-        "text": c.text,
-        "call_taker": c.call_taker,
-        "outcome": c.outcome,
-    }
-
-
-def _call(r: Call) -> CallView:
-    return CallView(
-        r.id,
-        r.centre,
-        r.answered_us,
-        r.caller_number,
-        r.lat,
-        r.lon,
-        r.location_text,
-        r.text,
-        r.call_taker,
-        r.outcome,
-        r.misuse_kind,
-        r.incident_id,
-        r.closed_us,
-    )
-
-
-def incident_view(r: Incident) -> IncidentView:
-    return IncidentView(
-        r.id,
-        r.centre,
-        r.type_code,
-        json.loads(r.agencies_json),
-        r.priority,
-        r.lat,
-        r.lon,
-        r.address,
-        r.status,
-        r.created_us,
-        r.answered_us,
-        r.first_dispatch_us,
-        r.first_en_route_us,
-        r.first_on_scene_us,
-        r.closed_us,
-        r.external_ref,
-    )
