@@ -6,6 +6,7 @@ Deterministic for a seed, so a simulated day is reproducible in tests and benchm
 
 import math
 import random
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +27,7 @@ TYPE_WEIGHTS = {
 }
 MISUSE_KINDS = (("silent", 0.45), ("prank", 0.2), ("wrong-number", 0.15), ("information-only", 0.12), ("insult", 0.08))
 HOUR_US = 3_600_000_000
+REPEAT_WINDOW_US = 15 * 60_000_000  # a repeat call is about an incident reported in the last 15 minutes
 
 
 @dataclass(frozen=True)
@@ -74,28 +76,33 @@ class CallGenerator:
         end_us = start_us + int(hours * HOUR_US)
         peak = self.calls_per_day * max(HOURLY_SHAPE) / (sum(HOURLY_SHAPE) / 24) / 24 / HOUR_US
         out: list[SimCall] = []
+        recent: deque[int] = deque()  # indexes of incident calls in the last REPEAT_WINDOW_US, oldest first
         at = float(start_us)
         while True:
             at += self.rng.expovariate(peak)
             if at >= end_us:
                 return out
             if self.rng.random() <= self.rate_per_us(int(at)) / peak:
-                out.append(self._call(int(at), out))
+                while recent and int(at) - out[recent[0]].at_us >= REPEAT_WINDOW_US:
+                    recent.popleft()
+                call = self._call(int(at), out, recent)
+                if call.kind == "incident":
+                    recent.append(len(out))
+                out.append(call)
 
-    def _call(self, at_us: int, earlier: list[SimCall]) -> SimCall:
+    def _call(self, at_us: int, earlier: list[SimCall], recent: deque[int]) -> SimCall:
+        """`recent` is kept by the caller so that a busy hour (thousands of calls) stays linear, not quadratic."""
         ringing = round(min(60.0, self.rng.lognormvariate(math.log(6), 0.6)), 1)
         roll = self.rng.random()
         if roll < self.misuse_share:
             lat, lon = self._place()
             kind = self.rng.choices([k for k, _ in MISUSE_KINDS], [w for _, w in MISUSE_KINDS])[0]
             return SimCall(at_us, "misuse", lat, lon, misuse_kind=kind, ringing_s=ringing)
-        recent = [i for i, c in enumerate(earlier) if c.kind == "incident" and at_us - c.at_us < 15 * 60_000_000]
         if recent and roll < self.misuse_share + self.duplicate_share:
-            first = earlier[self.rng.choice(recent)]
+            index = self.rng.choice(recent)
+            first = earlier[index]
             lat, lon = first.lat + self.rng.uniform(-0.0008, 0.0008), first.lon + self.rng.uniform(-0.0008, 0.0008)
-            return SimCall(
-                at_us, "duplicate", lat, lon, first.type_code, duplicate_of=earlier.index(first), ringing_s=ringing
-            )
+            return SimCall(at_us, "duplicate", lat, lon, first.type_code, duplicate_of=index, ringing_s=ringing)
         lat, lon = self._place()
         code = self.rng.choices(self.types, self.type_weights)[0]
         return SimCall(at_us, "incident", lat, lon, code, ringing_s=ringing)

@@ -33,6 +33,7 @@ from sereno.sim.fleet import Fleet
 log = logging.getLogger(__name__)
 
 SECOND = 1_000_000
+LIVE_WINDOW_US = 10 * 60 * SECOND  # how far ahead run_live plans calls
 
 
 def sim_principal(role: Role, centre: str) -> Principal:
@@ -110,7 +111,7 @@ class SimulatedDay:
     def run_live(self, stop: threading.Event) -> None:
         """In real time until `stop` is set. An event that fails is logged and counted, and the city goes on:
         a demo must not die because one simulated call hit a conflict a person would have shrugged off."""
-        self._next_hour(self.clock.now_us())
+        self._next_window(self.clock.now_us())
         self._at(self.clock.now_us(), self._report_positions)
         while not stop.is_set():
             now = self.clock.now_us()
@@ -125,11 +126,13 @@ class SimulatedDay:
             wait_s = (self._events[0].at_us - now) / SECOND if self._events else 1.0
             stop.wait(min(1.0, max(0.01, wait_s)))
 
-    def _next_hour(self, start_us: int) -> None:
+    def _next_window(self, start_us: int) -> None:
+        """Plans the calls of the next few minutes only, so the first call rings seconds after the start even
+        when a load test asks for hundreds of thousands of calls a day."""
         base = len(self._call_ids) + len(self._events)
-        for offset, call in enumerate(self.generator.calls(start_us, 1.0)):
+        for offset, call in enumerate(self.generator.calls(start_us, LIVE_WINDOW_US / HOUR_US)):
             self._at(call.at_us, functools.partial(self._answer, base + offset, call))
-        self._at(start_us + HOUR_US, lambda: self._next_hour(start_us + HOUR_US))
+        self._at(start_us + LIVE_WINDOW_US, lambda: self._next_window(start_us + LIVE_WINDOW_US))
 
     # events --------------------------------------------------------------------------------------------
 
