@@ -95,3 +95,16 @@ def test_bad_requests_get_clear_answers(rt: Runtime, clock: ManualClock, admin: 
     far = client.post(f"/api/alerts/{bare.id}/promote", json={"type_code": "robbery", "lat": 91, "lon": 0})
     assert far.status_code == 422
     assert client.get(f"/api/alerts/{bare.id}").json()["status"] == "open"
+
+
+def test_one_cameras_alerts(rt: Runtime, clock: ManualClock, admin: Principal, client: TestClient) -> None:
+    """The console's camera page lists that camera's alerts only; alerts with no camera never show there."""
+    add_camera(rt, admin)
+    first, second = raise_two(rt, clock)
+    rt.alerts.raise_alert(AlertInput(rule="manual", severity="info", title="Report", centre="north"))
+    make_user(rt, "op", Role.OPERATOR, "north")
+    login(client, "op")
+    assert len(client.get("/api/alerts").json()) == 3
+    mine = client.get("/api/alerts", params={"camera": "cam-n"})
+    assert mine.status_code == 200 and [a["id"] for a in mine.json()] == [second, first]
+    assert client.get("/api/alerts", params={"camera": "cam-elsewhere"}).json() == []

@@ -21,7 +21,9 @@ from sereno.config.site import SiteConfig, load_site
 from sereno.core.auth.directory import NewUser
 from sereno.core.auth.permissions import Role
 from sereno.core.auth.principal import cli_principal
-from sereno.sim.demo import bundled_site_path
+from sereno.privacy.worker import PrivacyWorker
+from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, StreamSpec, gstreamer_available
+from sereno.sim.demo import bundled_site_path, simulated_site
 from tests.conftest import PASSWORD
 
 CHROMIUM = os.environ.get("SERENO_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +41,7 @@ _SKIP = (
     if shutil.which(CHROMIUM)
     else f"no chromium at {CHROMIUM} (apt-get install chromium)"
 )
+NORTH_CAMERA = "cam-av-10-agosto"
 USERS = [
     ("admin", Role.ADMIN, None, True),
     ("auditor", Role.AUDITOR, None, True),
@@ -97,6 +100,29 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=15)
         rt.close()
+
+
+@pytest.fixture
+def north_camera_streaming(live_server: LiveServer) -> Iterator[None]:
+    """Every camera of the city streams from the simulator; the north one goes through the real privacy
+    worker, so it has live anonymised frames and, every two seconds, a segment of anonymised recording."""
+    if not gstreamer_available():
+        pytest.skip("GStreamer's RTSP server is not installed (python3-gi, gir1.2-gst-rtsp-server-1.0)")
+    cameras = [
+        SimulatedCamera(c.id, "traffic", StreamSpec(320, 180, 10, 200), StreamSpec(320, 180, 10, 200))
+        for c in live_server.site.cameras
+    ]
+    with SimulatedCameraServer(cameras) as sim:
+        live_server.rt.cameras.sync_from_site(simulated_site(live_server.site, sim), cli_principal("test"))
+        worker = PrivacyWorker(live_server.rt, camera_ids={NORTH_CAMERA}, segment_seconds=2)
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), name="privacy-test", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(30)
 
 
 @pytest.fixture(scope="module")

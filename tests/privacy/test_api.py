@@ -117,3 +117,32 @@ def test_hls_playback_of_the_anonymised_recording(rt: Runtime, admin: Principal,
     assert client.get(f"/api/video/cam-n/segments/{original}/media.m4s").status_code == 404
     empty = client.get("/api/video/cam-n/playback.m3u8", params={"start_us": 0, "end_us": 1000})
     assert empty.status_code == 404
+
+
+def test_the_timeline_shows_when_there_is_recording_without_being_a_view(
+    rt: Runtime, admin: Principal, client: TestClient
+) -> None:
+    add_camera(rt, admin, "cam-n", "north")
+    record_privacy(rt, "cam-n")  # three touching one-second segments: one span
+    writer = PrivacySegmentWriter("cam-n", segment_seconds=60.0)
+    for t in range(5):
+        writer.add(frame(t)[0], T0 + 30 * SECOND + t * 200_000)  # after a half-minute hole
+    later = writer.flush()
+    assert later is not None
+    rt.privacy.store_segment(later, 7)
+    store_segment(rt, "cam-n", T0 + 100 * SECOND)  # a sealed original: not anonymised, so not on the timeline
+    make_user(rt, "op-north", Role.OPERATOR, "north")
+    make_user(rt, "op-south", Role.OPERATOR, "south")
+    login(client, "op-north")
+    before = len(rt.audit.search(AuditQuery(action="video.playback", limit=100)))
+    window = {"start_us": T0 - 60 * SECOND, "end_us": T0 + 200 * SECOND}
+    response = client.get("/api/video/cam-n/timeline", params=window)
+    assert response.status_code == 200
+    spans = response.json()
+    assert [s["start_us"] for s in spans] == [T0, T0 + 30 * SECOND]
+    assert spans[0]["end_us"] >= T0 + 2 * SECOND and spans[1]["end_us"] > T0 + 30 * SECOND
+    assert len(rt.audit.search(AuditQuery(action="video.playback", limit=100))) == before  # when, not what
+    inverted = client.get("/api/video/cam-n/timeline", params={"start_us": T0, "end_us": T0 - 1})
+    assert inverted.status_code == 422
+    login(client, "op-south")
+    assert client.get("/api/video/cam-n/timeline", params=window).status_code == 404

@@ -41,10 +41,11 @@ def list_alerts(
     principal: Reader,
     rt: RuntimeDep,
     status: StatusFilter | None = None,
+    camera: Annotated[str | None, Query(max_length=120, description="Only this camera's alerts")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertView]:
     """Newest first, from the caller's centres; `status=active` is the queue still to handle."""
-    return rt.alerts.list(principal, status=status, limit=limit)
+    return rt.alerts.list(principal, status=status, camera_id=camera, limit=limit)
 
 
 @router.get("/{alert_id}")

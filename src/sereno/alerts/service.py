@@ -274,11 +274,16 @@ class AlertService:
 
     # listing (last: the method's name would shadow the builtin in the annotations above) ---------------
 
-    def list(self, viewer: Principal, *, status: StatusFilter | None = None, limit: int = 100) -> list[AlertView]:
-        """The viewer's queue, newest first; `active` means open or acknowledged (still someone's to handle)."""
+    def list(
+        self, viewer: Principal, *, status: StatusFilter | None = None, camera_id: str | None = None, limit: int = 100
+    ) -> list[AlertView]:
+        """The viewer's queue, newest first; `active` means open or acknowledged (still someone's to handle).
+        `camera_id` narrows it to one camera (its page in the console)."""
         if not 1 <= limit <= 1000:
             raise Invalid("limit goes from 1 to 1000")
         query = select(Alert).order_by(Alert.first_us.desc(), Alert.id.desc()).limit(limit)
+        if camera_id is not None:
+            query = query.where(Alert.camera_id == camera_id)
         if status == "active":
             query = query.where(Alert.status.in_(ACTIVE))
         elif status is not None:

@@ -12,6 +12,7 @@ from sereno.core.auth.permissions import Permission
 from sereno.core.auth.principal import Principal
 from sereno.core.errors import Unavailable
 from sereno.privacy.ring import FrameRing, LiveFrame
+from sereno.privacy.service import RecordedSpan
 
 router = APIRouter(prefix="/api/video", tags=["video"])
 
@@ -70,6 +71,12 @@ def playback(
 ) -> Response:
     text = rt.privacy.playlist(principal, camera_id, start_us, end_us, _client(request))
     return Response(text, media_type="application/vnd.apple.mpegurl", headers=NO_STORE)
+
+
+@router.get("/{camera_id}/timeline")
+def timeline(camera_id: str, start_us: TimeUs, end_us: TimeUs, principal: Viewer, rt: RuntimeDep) -> list[RecordedSpan]:
+    """When anonymised recording exists in the range (spans, oldest first): the playback timeline's bar."""
+    return rt.privacy.timeline(principal, camera_id, start_us, end_us)
 
 
 @router.get("/{camera_id}/segments/{segment_id}/init.mp4")

@@ -5,6 +5,7 @@ fills, playback from segments indexed as the privacy stream.
 """
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sereno.cameras.service import CameraService, CameraView
@@ -16,6 +17,15 @@ from sereno.privacy.stream import PrivacySegment
 from sereno.recording.service import NewSegment, RecordingService, SegmentInfo, new_segment_id, sha256_hex
 
 STREAM = "privacy"
+# Segments closer than this are one span on a timeline: the gap between two segments cut from one stream is a
+# frame interval or less, and a timeline that broke there would show holes that are not there.
+JOIN_WITHIN_US = 1_000_000
+
+
+@dataclass(frozen=True)
+class RecordedSpan:
+    start_us: int
+    end_us: int
 
 
 class PrivacyService:
@@ -69,6 +79,18 @@ class PrivacyService:
             details={"client": client, "start_us": start_us, "end_us": end_us, "segments": len(segments)},
         )
         return render_playlist(segments)
+
+    def timeline(self, viewer: Principal, camera_id: str, start_us: int, end_us: int) -> list[RecordedSpan]:
+        """When there is anonymised recording to play, as spans: what a playback timeline draws. It says
+        when, never what, so it is not itself a view and is not audited; the playlist that follows is."""
+        self._viewable(viewer, camera_id)
+        spans: list[RecordedSpan] = []
+        for s in self._recording.segments(viewer, camera_id, start_us, end_us, stream=STREAM):
+            if spans and s.start_us - spans[-1].end_us <= JOIN_WITHIN_US:
+                spans[-1] = RecordedSpan(spans[-1].start_us, max(spans[-1].end_us, s.end_us))
+            else:
+                spans.append(RecordedSpan(s.start_us, s.end_us))
+        return spans
 
     def segment_part(self, viewer: Principal, camera_id: str, segment_id: str, part: str) -> bytes:
         info = self._recording.segment(viewer, segment_id)

@@ -16,8 +16,11 @@ const VIEWS = {
   kpis: ["Supervisor", "kpis:read"],
   audit: ["Audit", "audit:read"],
 };
+// Pages reached from a view rather than from the navigation: page -> the view that leads there.
+const PAGES = { incident: ["board", "Incident"], camera: ["wall", "Camera"] };
 const mounted = new Map();
 let ctx = null;
+let current = null;
 
 function allowed(me) {
   return Object.keys(VIEWS).filter((name) => me.permissions.includes(VIEWS[name][1]));
@@ -26,13 +29,15 @@ function allowed(me) {
 async function show(route) {
   const [name, ...rest] = route.replace(/^#\/?/, "").split("/");
   const views = allowed(ctx.me);
-  const view = name === "incident" && views.includes("board") ? "incident" : views.includes(name) ? name : views[0];
+  const view = PAGES[name] && views.includes(PAGES[name][0]) ? name : views.includes(name) ? name : views[0];
   if (!view) { $("no-views").hidden = false; return; }
+  if (current && current !== view) mounted.get(current)?.hide?.(); // a hidden view stops its streams
+  current = view;
   for (const section of document.querySelectorAll("main > section[data-view]")) {
     section.hidden = section.dataset.view !== view;
   }
   for (const link of document.querySelectorAll("#nav a")) {
-    link.toggleAttribute("aria-current", link.dataset.view === (view === "incident" ? "board" : view));
+    link.toggleAttribute("aria-current", link.dataset.view === (PAGES[view]?.[0] ?? view));
   }
   const root = document.querySelector(`section[data-view="${view}"]`);
   if (!mounted.has(view)) {
@@ -40,8 +45,8 @@ async function show(route) {
     mounted.set(view, module);
     await module.mount(root, ctx);
   }
+  document.title = `Sereno · ${PAGES[view]?.[1] ?? VIEWS[view][0]}`;
   await mounted.get(view).show?.(root, ctx, rest.map(decodeURIComponent));
-  document.title = `Sereno · ${view === "incident" ? "Incident" : VIEWS[view][0]}`;
 }
 
 async function start(me) {

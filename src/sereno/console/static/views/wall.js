@@ -1,4 +1,5 @@
-// The camera wall: live anonymised MJPEG tiles of the cameras this user may see, with health badges.
+// The camera wall: live anonymised MJPEG tiles of the cameras this user may see, with health badges; a tile
+// opens its camera's page (views/camera.js).
 // Every tile is a live view the server audits; a camera with no anonymised picture shows "no picture".
 
 const LAYOUTS = [1, 4, 9, 16];
@@ -29,9 +30,13 @@ function tile(camera) {
   });
   img.addEventListener("load", () => { figure.classList.remove("dark"); });
   const caption = document.createElement("figcaption");
-  const name = document.createElement("span");
+  const name = document.createElement("a");
+  name.href = `#/camera/${encodeURIComponent(camera.id)}`; // the camera's page: its alerts and playback
   name.textContent = camera.name;
+  name.className = "open";
   caption.append(name, document.createElement("span"));
+  // The whole picture opens the camera too (the name is the keyboard's way in, so one tab stop per tile).
+  img.addEventListener("click", () => { location.hash = name.getAttribute("href"); });
   figure.append(img, caption);
   return figure;
 }
