@@ -115,3 +115,25 @@ def test_a_camera_of_another_centre_is_not_found(login: Callable[..., Page], liv
     page.goto(page.url.split("#")[0] + "#/camera/cam-rail-chimbacalle")  # a camera of the south centre
     expect(page.locator("#camera-title")).to_have_text("Camera not found")
     expect(page.locator("#camera .bad").first).to_contain_text("No camera cam-rail-chimbacalle in your centres")
+
+
+def test_the_camera_page_by_keyboard_and_on_a_wall_screen(login: Callable[..., Page], live_server: LiveServer) -> None:
+    """No recording yet (the camera is not streaming): the page says so in words rather than playing nothing."""
+    page = login("operator-north", width=2560, height=1440)
+    page.goto(page.url.split("#")[0] + "#/wall")
+    page.locator("#wall figcaption a").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#camera-title")).to_be_focused()
+    expect(page.locator("#camera-legend")).to_have_text("No anonymised recording in this window.")
+    expect(page.locator("#camera")).to_contain_text("No alerts from this camera.")
+    scrub = page.locator("#camera-scrub")
+    scrub.focus()
+    page.keyboard.press("End")  # the latest moment of the window
+    expect(page.locator("#camera .timeline .bad")).to_have_text(
+        "No anonymised recording from that moment on in this window."
+    )
+    page.locator("#camera-window").select_option("15")
+    expect(scrub).to_have_attribute("max", str(15 * 60))
+    screenshot(page, "camera-wall-screen")
+    page.get_by_role("link", name="← Camera wall").click()
+    expect(page.locator("#wall figure")).to_have_count(1)
