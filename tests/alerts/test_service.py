@@ -3,6 +3,7 @@ incident, centre scoping, bad input, snapshots only from the anonymised ring, an
 
 import asyncio
 import dataclasses
+import threading
 
 import pytest
 
@@ -68,6 +69,27 @@ def test_repeats_within_the_cooldown_fold_into_one_alert(rt: Runtime, clock: Man
     rt.alerts.dismiss(admin, later.id, "a maintenance crew")
     assert rt.alerts.raise_alert(intrusion()).id != later.id  # a handled alert is not reopened by a repeat
     assert len(rt.alerts.list(admin)) == 4
+
+
+def test_simultaneous_raises_of_a_new_thing_make_one_alert(rt: Runtime, admin: Principal) -> None:
+    """Analytics threads (and, in the cluster, processes) may report the same new thing at the same moment:
+    on PostgreSQL there is no row yet for them to lock, so the service serialises them by key."""
+    add_camera(rt, admin)
+    barrier = threading.Barrier(6)
+    seen: list[str] = []
+
+    def raise_one() -> None:
+        barrier.wait()
+        seen.append(rt.alerts.raise_alert(intrusion()).id)
+
+    threads = [threading.Thread(target=raise_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(seen) == 6 and len(set(seen)) == 1
+    (alert,) = rt.alerts.list(admin)
+    assert alert.occurrences == 6
 
 
 def test_the_rule_cooldown_wins_over_the_settings(rt: Runtime, clock: ManualClock, admin: Principal) -> None:

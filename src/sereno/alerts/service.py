@@ -104,7 +104,8 @@ class AlertService:
         if not known:  # bytes first, row second (and no file work while holding the writer lock)
             snapshot = self._capture(camera, alert_id, at)
         with self._db.write() as s:
-            row = s.scalars(_repeat_of(key, centre, since).with_for_update()).first()
+            self._db.serialise(s, f"alert:{centre}:{key}")  # two raises of one new thing: one alert, not two
+            row = s.scalars(_repeat_of(key, centre, since)).first()
             if row is not None:
                 row.occurrences += 1
                 row.last_us = max(row.last_us, at)

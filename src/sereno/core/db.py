@@ -5,13 +5,14 @@ writer lock and `BEGIN IMMEDIATE`, so concurrent request threads queue instead o
 "database is locked" half-way through a transaction; on PostgreSQL both are plain transactions.
 """
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -63,6 +64,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def serialise(self, session: Session, name: str) -> None:
+        """Until this transaction ends, other writers asking for the same `name` wait. For "insert unless
+        there is one" on rows that may not exist yet, where a row lock has nothing to lock: a transaction-scoped
+        advisory lock on PostgreSQL (any process, any node); SQLite's single writer already serialises."""
+        if self.is_sqlite:
+            return
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def dispose(self) -> None:
         self.engine.dispose()
