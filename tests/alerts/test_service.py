@@ -3,6 +3,7 @@ incident, centre scoping, bad input, snapshots only from the anonymised ring, an
 
 import asyncio
 import dataclasses
+import json
 import threading
 
 import pytest
@@ -292,6 +293,37 @@ def test_snapshots_come_only_from_the_anonymised_ring(rt: Runtime, clock: Manual
     assert stale.snapshot_url is None
     files = sorted(p.read_bytes() for p in (rt.settings.data_dir / "alerts").rglob("*.jpg"))
     assert files == [JPEG]
+
+
+def test_snapshots_of_dismissed_alerts_expire_and_the_others_keep_theirs(
+    rt: Runtime, clock: ManualClock, admin: Principal
+) -> None:
+    add_camera(rt, admin, "cam-n")
+    raised = {}
+    for rule in ("intrusion", "tamper", "line-crossing", "crowd-density"):
+        rt.privacy.ring.publish("cam-n", JPEG, clock.now_us())
+        raised[rule] = rt.alerts.raise_alert(intrusion(rule=rule, title=f"{rule} seen"))
+        clock.advance(1)
+    rt.alerts.dismiss(admin, raised["intrusion"].id, "a maintenance crew")
+    rt.alerts.acknowledge(admin, raised["tamper"].id)
+    rt.alerts.promote(admin, raised["line-crossing"].id, "traffic-collision")
+    assert rt.alerts.expire_snapshots() == 0  # all younger than the retention
+    clock.advance(30 * 86_400)
+    rt.privacy.ring.publish("cam-n", JPEG, clock.now_us())
+    recent = rt.alerts.raise_alert(intrusion(rule="tamper", title="covered again", dedup_key="new"))
+    rt.alerts.dismiss(admin, recent.id, "the lens was cleaned")
+    assert rt.alerts.expire_snapshots() == 1  # the old dismissed one only
+    assert rt.alerts.get(admin, raised["intrusion"].id).snapshot_url is None
+    with pytest.raises(NotFound, match="no snapshot"):
+        rt.alerts.snapshot(admin, raised["intrusion"].id)
+    for rule in ("tamper", "line-crossing", "crowd-density"):  # acknowledged, promoted, open
+        assert rt.alerts.snapshot(admin, raised[rule].id) == JPEG
+    assert rt.alerts.snapshot(admin, recent.id) == JPEG
+    files = sorted(p.name for p in (rt.settings.data_dir / "alerts").rglob("*.jpg"))
+    assert len(files) == 4 and f"{raised['intrusion'].id}.jpg" not in files
+    (entry,) = rt.audit.search(AuditQuery(action="alerts.snapshots_expired", limit=5))
+    assert json.loads(entry.details) == {"count": 1, "retention_days": 30}
+    assert rt.alerts.expire_snapshots() == 0
 
 
 def test_snapshots_can_be_switched_off(

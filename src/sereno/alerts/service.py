@@ -51,6 +51,8 @@ __all__ = ["AlertInput", "AlertService", "AlertView", "StatusFilter"]
 log = logging.getLogger(__name__)
 
 # Raising an alert has no person behind it; this principal only looks up the alert's camera (any centre).
+EXPIRE_BATCH = 5000  # snapshots forgotten per transaction; the next pass takes the rest
+EXPIRE_EVERY_US = 3_600_000_000  # the escalation loop also expires snapshots, this often
 _SYSTEM = Principal(0, "alerts", Role.ADMIN, None, None, frozenset(), "system")
 
 
@@ -76,6 +78,7 @@ class AlertService:
         self._snapshots = snapshots
         self._settings = settings
         self._bus = bus
+        self._next_expiry_us = 0
 
     # raising -------------------------------------------------------------------------------------------
 
@@ -254,6 +257,40 @@ class AlertService:
             self._changed(view, "escalated")
         return views
 
+    def expire_snapshots(self, now_us: int | None = None) -> int:
+        """Removes the pictures of alerts dismissed (nothing came of them) and raised longer ago than the
+        retention; an alert still being handled, or promoted into an incident's record, keeps its picture.
+        The row forgets the picture first, then the file goes, so a crash in between leaves an orphan file
+        (removed at the next pass over its day) and never a row pointing at nothing. Audited as one entry."""
+        now = now_us if now_us is not None else self._clock.now_us()
+        cutoff = now - self._settings.snapshot_retention_days * 86_400_000_000
+        with self._db.write() as s:
+            rows = s.execute(
+                select(Alert.id, Alert.snapshot, Alert.centre)
+                .where(Alert.snapshot.is_not(None), Alert.status == "dismissed", Alert.first_us < cutoff)
+                .limit(EXPIRE_BATCH)
+            ).all()
+            if not rows:
+                return 0
+            s.execute(
+                update(Alert)
+                .where(Alert.id.in_([r.id for r in rows]))
+                .values(snapshot=None)
+                .execution_options(synchronize_session=False)
+            )
+            self._audit.record(
+                actor=_SYSTEM.actor,
+                action="alerts.snapshots_expired",
+                details={"count": len(rows), "retention_days": self._settings.snapshot_retention_days},
+                session=s,
+            )
+        for row in rows:
+            try:
+                self._snapshots.discard(row.snapshot)
+            except (OSError, ValueError) as exc:
+                log.warning("alert %s: snapshot not removed: %s", row.id, exc)
+        return len(rows)
+
     async def escalate_forever(self, interval_s: float | None = None) -> None:
         """The API process's loop (started by its lifespan). The database work runs in a thread; a cancelled
         loop lets the step in flight finish, so shutdown never closes the database under it."""
@@ -270,8 +307,11 @@ class AlertService:
     def _escalate_logged(self) -> None:
         try:
             self.escalate_due()
+            if self._clock.now_us() >= self._next_expiry_us:
+                self._next_expiry_us = self._clock.now_us() + EXPIRE_EVERY_US
+                self.expire_snapshots()
         except Exception:  # a database hiccup must not end escalation for the life of the process
-            log.exception("escalating alerts failed; trying again at the next interval")
+            log.exception("alert upkeep failed; trying again at the next interval")
 
     # listing (last: the method's name would shadow the builtin in the annotations above) ---------------
 

@@ -59,5 +59,12 @@ class AlertSettings(StrictModel):
         title="Oldest frame used as a snapshot (s)",
         description="An older frame shows a moment that is not the alert's: none is kept instead",
     )
+    snapshot_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        title="Keep snapshots of handled alerts (days)",
+        description="Pictures of dismissed alerts go after this; open, acknowledged and promoted ones keep theirs",
+    )
     clip_before_s: float = Field(default=10.0, ge=0, le=600, title="Clip starts before the alert (s)")
     clip_after_s: float = Field(default=20.0, ge=0, le=600, title="Clip ends after the alert (s)")
