@@ -10,7 +10,6 @@ import pytest
 from sereno.analytics.worker import AnalyticsWorker
 from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
-from sereno.config.settings import Settings
 from sereno.config.site import SiteConfig
 from sereno.core.auth.principal import cli_principal
 from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, StreamSpec, gstreamer_available
@@ -19,17 +18,6 @@ from sereno.sim.demo import simulated_site
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer's RTSP server is not installed")
 SPEC = StreamSpec(320, 180, 10, 200)
 EVERYWHERE = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-
-
-@pytest.fixture
-def live_rt(settings: Settings, site: SiteConfig) -> Iterator[Runtime]:
-    """The system clock, not the tests' manual one: frames, dwell times and frame-rate caps are real time here."""
-    runtime = Runtime.build(settings)
-    runtime.directory.sync_centres(site, "test")
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 @pytest.fixture

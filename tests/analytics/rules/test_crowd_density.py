@@ -1,5 +1,10 @@
 """Crowd density: a 10 m² venue area filled with synthetic people at five frames a second, checked against
-the levels it must and must not raise, and once through the pipeline to show the schedule gate."""
+the levels it must and must not raise, once through the pipeline to show the schedule gate, and over real RTSP:
+three crowds arrive in a 2 m² area at once, 4, 10 and 14 figures, which are nothing, a warning and critical.
+The motion-only detector reports the figures as "moving" (HOG finds no person in a solid box), so the rule
+counts that label there; still figures stay "moving" for the minutes the background takes to learn them."""
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,7 +14,12 @@ from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.rules import RuleHit
 from sereno.analytics.rules.crowd_density import Config, CrowdDensity, create
 from sereno.analytics.scene import Box, Detection, Luma, Motion, Scene, Track
+from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.site import SiteConfig
+from sereno.sim.cameras import SimulatedCameraServer
+from tests.analytics.clips import LEAD_IN_S, Mover, Script, plain, serve
+from tests.analytics.live import LiveAnalytics, Watched
 
 AREA = [(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)]
 STILL = Motion([], 0.0, 100.0, 10.0, 0.0)
@@ -144,3 +154,48 @@ def test_the_schedule_limits_when_the_rule_speaks() -> None:
 def test_bad_configs_are_refused(settings: dict[str, object], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         Config.model_validate(settings)
+
+
+CONCOURSE = [[0.05, 0.3], [0.95, 0.3], [0.95, 1.0], [0.05, 1.0]]
+CROWDS = {"sparse": 4, "packed": 10, "crush": 14}  # in 2 m²: 2, 5 and 7 persons/m²
+
+
+def crowd(n: int) -> tuple[Mover, ...]:
+    """n figures in two rows, far enough apart that motion never joins two, arriving together and swaying."""
+    per_row = (n + 1) // 2
+    figures = []
+    for i in range(n):
+        x, y = 0.1 + 0.8 * (i % per_row) / max(1, per_row - 1), 0.6 if i < per_row else 0.92
+        sway = tuple((LEAD_IN_S + k / 2, x + 0.01 * (k % 2), y) for k in range(20))
+        figures.append(Mover((0.04, 0.2), sway, 40))
+    return tuple(figures)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedCameraServer]:
+    scripts = {name: Script(12.0, plain(), crowd(n)) for name, n in CROWDS.items()}
+    with serve(tmp_path_factory.mktemp("crowd-density"), scripts) as server:
+        yield server
+
+
+def test_over_rtsp_a_packed_area_warns_a_crush_is_critical_and_a_sparse_crowd_is_nothing(
+    live_rt: Runtime, site: SiteConfig, sim: SimulatedCameraServer
+) -> None:
+    density = {"area_m2": 2, "window_s": 2, "labels": ["moving"]}
+    rules = [{"kind": "crowd-density", "name": "Concourse", "zone": CONCOURSE, **density}]
+    watched = [Watched(f"cam-{name}", sim.clip_url(name), rules) for name in CROWDS]
+    with LiveAnalytics(live_rt, site, watched) as live:
+        live.wait_for(
+            "the warning and the critical alert",
+            lambda: (
+                bool(live.alerts("cam-packed", "crowd-density")) and bool(live.alerts("cam-crush", "crowd-density"))
+            ),
+        )
+    packed, crush = live.alerts("cam-packed"), live.alerts("cam-crush")
+    assert [(a.title, a.severity) for a in packed] == [("Concourse: 5.0 persons/m² (warning)", "warning")]
+    assert [(a.title, a.severity) for a in crush] == [("Concourse: 7.0 persons/m² (critical)", "critical")]
+    assert crush[0].details["count"] == 14 and crush[0].details["area_m2"] == 2
+    assert live.alerts("cam-sparse") == []
+    sparse = live.rule("cam-sparse", "Concourse")
+    assert isinstance(sparse, CrowdDensity)
+    assert sparse._counts[-1][1] == 4  # all four were counted, over a covered window: 2 persons/m² is no alert

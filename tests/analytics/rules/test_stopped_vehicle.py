@@ -1,5 +1,10 @@
-"""Stopped vehicle: scenes built directly with synthetic times (one frame a second), and once through the
-pipeline with a detector that keeps reporting a parked car, to show the schedule gate."""
+"""Stopped vehicle: scenes built directly with synthetic times (one frame a second), once through the
+pipeline with a detector that keeps reporting a parked car, to show the schedule gate, and over real RTSP with
+the motion-only detector: a car that breaks down on the carriageway alerts; one that pulls onto the shoulder
+and traffic that keeps moving do not. (Motion keeps seeing a car that stopped for the minutes the background
+takes to learn it, long enough for a short `stopped_s`.)"""
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,7 +14,12 @@ from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.rules import RuleHit
 from sereno.analytics.rules.stopped_vehicle import Config, StoppedVehicle, create
 from sereno.analytics.scene import Box, Detection, Luma, Motion, Scene, Track
+from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.site import SiteConfig
+from sereno.sim.cameras import SimulatedCameraServer
+from tests.analytics.clips import LEAD_IN_S, Mover, Script, plain, serve
+from tests.analytics.live import LiveAnalytics, Watched
 
 ROAD = [(0.0, 0.4), (1.0, 0.4), (1.0, 0.9), (0.0, 0.9)]  # the carriageway, across the lower half
 STILL = Motion([], 0.0, 100.0, 10.0, 0.0)
@@ -133,3 +143,37 @@ def test_the_schedule_limits_when_the_rule_speaks() -> None:
 def test_bad_configs_are_refused(settings: dict[str, object], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         Config.model_validate(settings)
+
+
+CARRIAGEWAY = [[0.0, 0.55], [1.0, 0.55], [1.0, 1.0], [0.0, 1.0]]
+CAR = (0.22, 0.12)
+BREAKDOWN = Mover(CAR, ((LEAD_IN_S, -0.1, 0.85), (LEAD_IN_S + 1.2, 0.4, 0.85), (LEAD_IN_S + 1.5, 0.45, 0.85)), 230)
+PULLED_OVER = Mover(CAR, ((LEAD_IN_S, 1.1, 0.45), (LEAD_IN_S + 1.5, 0.75, 0.45)), 200)  # feet above the carriageway
+TRAFFIC = tuple(  # a car every 1.5 s at 0.4 picture widths a second, never stopping
+    Mover(CAR, ((start, -0.15, 0.85), (start + 3.25, 1.15, 0.85)), 230, until_s=start + 3.25)
+    for start in (LEAD_IN_S + 1.5 * i for i in range(6))
+)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedCameraServer]:
+    scripts = {"breakdown": Script(12.0, plain(), (BREAKDOWN, PULLED_OVER)), "traffic": Script(12.0, plain(), TRAFFIC)}
+    with serve(tmp_path_factory.mktemp("stopped-vehicle"), scripts) as server:
+        yield server
+
+
+def test_over_rtsp_a_car_stopped_on_the_carriageway_alerts_and_one_on_the_shoulder_or_moving_traffic_does_not(
+    live_rt: Runtime, site: SiteConfig, sim: SimulatedCameraServer
+) -> None:
+    rules = [{"kind": "stopped-vehicle", "name": "Carriageway", "zone": CARRIAGEWAY, "stopped_s": 1.0}]
+    watched = [Watched(f"cam-{name}", sim.clip_url(name), rules) for name in ("breakdown", "traffic")]
+    with LiveAnalytics(live_rt, site, watched) as live:
+        live.wait_for("the breakdown", lambda: bool(live.alerts("cam-breakdown", "stopped-vehicle")))
+        # Traffic has been driving through the carriageway for longer than stopped_s by now.
+    breakdown = live.alerts("cam-breakdown")
+    assert len(breakdown) == 1 and breakdown[0].rule == "stopped-vehicle"  # the pulled-over car is not news
+    assert breakdown[0].title.startswith("Carriageway: moving stopped for ")
+    assert breakdown[0].details["stopped_s"] >= 1.0
+    assert breakdown[0].details["where"] == pytest.approx([0.45, 0.87], abs=0.04)
+    assert live.alerts("cam-traffic") == []
+    assert live.pipeline("cam-traffic").stats.detections > 0  # the traffic was seen, and moved on

@@ -1,5 +1,12 @@
 """Thermal hotspot: synthetic radiometric pictures (luma = °C through the mapping (0, 255)) and a thermal
-detector's hotspot detections, one frame a second, with what must and must not be raised."""
+detector's hotspot detections, one frame a second, with what must and must not be raised; and over real RTSP
+through the thermal detector: a fire breaking out and taking hold in a cool bunker alerts, then alerts again as
+rising; a chimney hot from the start beside a sun-warmed wall is the scene's normal and raises nothing.
+
+The RTSP pictures are white-hot grey (luma linear in °C), which is what the detector reads: a pseudo-colour
+palette carries temperature in hue, and the detector's documentation has it converted upstream."""
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,7 +16,12 @@ from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.rules import RuleHit
 from sereno.analytics.rules.thermal_hotspot import Config, ThermalHotspot, create
 from sereno.analytics.scene import Box, Detection, Luma, Motion, Scene
+from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.site import SiteConfig
+from sereno.sim.cameras import SimulatedCameraServer
+from tests.analytics.clips import HEIGHT, LEAD_IN_S, WIDTH, Script, serve
+from tests.analytics.live import LiveAnalytics, Watched
 
 H, W = 90, 160
 STILL = Motion([], 0.0, 100.0, 10.0, 0.0)
@@ -164,3 +176,67 @@ def test_bad_configs_are_refused(settings: dict[str, object], match: str) -> Non
 
 def test_silence_says_nothing() -> None:
     assert rule().silence("cam-1", 10_000_000, 0) == []
+
+
+SPAN_C = (-20.0, 150.0)  # the radiometric span: °C at luma 0 and at luma 255
+FIRE_AT_S = LEAD_IN_S + 1.5  # the background (nothing hot) has been learned by then
+
+
+def luma_for(celsius: float) -> int:
+    return round((celsius - SPAN_C[0]) * 255 / (SPAN_C[1] - SPAN_C[0]))
+
+
+def ambient() -> Luma:
+    """Ground between 15 and 25 °C, in blocks."""
+    rng = np.random.default_rng(5)
+    blocks = rng.integers(luma_for(15), luma_for(25), (HEIGHT // 8 + 1, WIDTH // 8 + 1)).astype(np.uint8)
+    ground: Luma = blocks.repeat(8, 0).repeat(8, 1)[:HEIGHT, :WIDTH].copy()
+    return ground
+
+
+def fire(t: float, frame: Luma) -> Luma:
+    """From FIRE_AT_S a spot at 70 °C that spreads and heats by 7.5 °C a second, to 130 °C."""
+    if t >= FIRE_AT_S:
+        grown = min(t - FIRE_AT_S, 8.0)
+        half = 2 + round(grown)
+        frame = frame.copy()
+        frame[120 - half : 120 + half, 200 - half : 200 + half] = luma_for(70 + 7.5 * grown)
+    return frame
+
+
+def chimney_and_wall() -> Luma:
+    picture = ambient()
+    picture[40:140, 90:110] = luma_for(85)  # the chimney, always hot
+    picture[20:80, 200:300] = luma_for(45)  # a sun-warmed wall: the detector reports it, under the rule's threshold
+    return picture
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedCameraServer]:
+    scripts = {"bunker": Script(14.0, ambient(), effect=fire), "chimney": Script(14.0, chimney_and_wall())}
+    with serve(tmp_path_factory.mktemp("thermal-hotspot"), scripts) as server:
+        yield server
+
+
+def test_over_rtsp_a_fire_taking_hold_alerts_then_as_rising_and_a_steady_chimney_does_not(
+    live_rt: Runtime, site: SiteConfig, sim: SimulatedCameraServer
+) -> None:
+    detector = {"name": "thermal", "settings": {"t_min_c": SPAN_C[0], "t_max_c": SPAN_C[1], "threshold_c": 40}}
+    learning = {"background_s": 10, "learn_s": 1.5, "trend_s": 10}
+    rules = [{"kind": "thermal-hotspot", "name": "Bunker", "threshold_c": 60, "delta_c": 20, **learning}]
+    watched = [Watched(f"cam-{name}", sim.clip_url(name), rules, detector) for name in ("bunker", "chimney")]
+    with LiveAnalytics(live_rt, site, watched) as live:
+        live.wait_for(
+            "the fire's alerts, first and rising",
+            lambda: {a.severity for a in live.alerts("cam-bunker", "thermal-hotspot")} == {"warning", "critical"},
+        )
+    first, rising = sorted(live.alerts("cam-bunker"), key=lambda a: a.first_us)
+    assert first.title.endswith("°C (nothing hot usually)") and first.dedup_key == "cam-bunker:thermal-hotspot:Bunker"
+    assert first.details["source"] == "detector" and 60 <= first.details["peak_c"] < 100
+    assert rising.dedup_key == "cam-bunker:thermal-hotspot:Bunker:rising" and rising.severity == "critical"
+    assert rising.details["trend_c_per_min"] > 100  # 7.5 °C a second
+    assert first.details["where"] == pytest.approx([200 / WIDTH, 120 / HEIGHT], abs=0.03)
+    assert live.alerts("cam-chimney") == []
+    chimney = live.rule("cam-chimney", "Bunker")
+    assert isinstance(chimney, ThermalHotspot)
+    assert chimney._background_c() == pytest.approx(85, abs=3)  # learned as the scene's normal, and judged against

@@ -8,7 +8,10 @@ names the track), because the onset is the news; the alert service folds a stop-
 within the cooldown into that one alert. The rule knows vehicles only as tracks within this camera: it never
 reads a plate and never follows a vehicle elsewhere (DESIGN.md).
 
-The detector must report still vehicles for this to work: a motion-only detector loses a car once it stops.
+The detector must report still vehicles for this to work. A motion-only detector keeps a stopped car only
+until the background has learned it (at the default learning and frame rates, about two minutes for a car
+that stands out from the road, under one for a dull one), so with it only a short `stopped_s` is reliable; an
+object detector reports a parked car for as long as it stands there.
 """
 
 from dataclasses import dataclass

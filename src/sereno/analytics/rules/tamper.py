@@ -36,10 +36,13 @@ class Tamper:
             self._baseline.append(motion.sharpness)
             return []
         normal = sorted(self._baseline)[len(self._baseline) // 2]
+        covered = motion.mean_luma < cfg.dark_luma or (motion.sharpness < normal * 0.05 and motion.fraction > 0.5)
+        # A covered lens shows no picture to judge focus or position by: it has no edges, and the phase
+        # correlation of a blank frame reports any shift. One alert, for what happened, not three.
         symptoms: dict[Kind, bool] = {
-            "covered": motion.mean_luma < cfg.dark_luma or (motion.sharpness < normal * 0.05 and motion.fraction > 0.5),
-            "defocused": motion.sharpness < normal * cfg.sharpness_drop,
-            "moved": motion.shift > cfg.moved_px,
+            "covered": covered,
+            "defocused": not covered and motion.sharpness < normal * cfg.sharpness_drop,
+            "moved": not covered and motion.shift > cfg.moved_px,
         }
         hits = []
         for kind, present in symptoms.items():
