@@ -2,6 +2,7 @@
 missing or corrupt video; recovery removes what the kill left half-done; a restart indexes the time away."""
 
 import functools
+import gc
 import http.server
 import io
 import os
@@ -20,7 +21,7 @@ from sereno.config.settings import Settings
 from sereno.core.auth.principal import Principal
 from sereno.recording.models import Segment
 from sereno.recording.storage import PARTIAL_SUFFIX
-from sereno.recording.worker import RecordingWorker, keep_segment_buffers_in_heap
+from sereno.recording.worker import GC_THRESHOLDS, RecordingWorker, collect_garbage_rarely, keep_segment_buffers_in_heap
 from sereno.sim.cameras import SimulatedCameraServer
 from tests.recording.helpers import add_camera
 from tests.recording.test_recorder import register, segments, wait_for
@@ -85,6 +86,14 @@ def test_kill_9_at_random_moments_never_corrupts_the_index(
 
 def test_segment_buffers_can_be_kept_in_the_heap() -> None:
     assert keep_segment_buffers_in_heap() is True
+
+
+def test_the_recorder_process_collects_garbage_rarely() -> None:
+    before = collect_garbage_rarely()
+    try:
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > 100 * before[0]
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_sources_the_fast_path_does_not_take_are_recorded_through_pyav(

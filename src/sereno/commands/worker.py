@@ -19,9 +19,10 @@ def record(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Record the main stream of every enabled camera into sealed segments until stopped (SIGTERM/SIGINT)."""
-    from sereno.recording.worker import RecordingWorker, keep_segment_buffers_in_heap
+    from sereno.recording.worker import RecordingWorker, collect_garbage_rarely, keep_segment_buffers_in_heap
 
     keep_segment_buffers_in_heap()
+    collect_garbage_rarely()
     settings = settings_from(data_dir, database_url)
     rt = worker_runtime_from(settings)
     stop = _stop_on_signals()

@@ -3,6 +3,7 @@ sweeps, disk pressure). A class, so tests run it in a thread; `sereno worker rec
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import threading
 import time
@@ -22,6 +23,9 @@ REFRESH_EVERY_S = 10.0
 PRESSURE_EVERY_S = 10.0
 
 
+GC_THRESHOLDS = (100_000, 50, 1000)
+
+
 def keep_segment_buffers_in_heap() -> bool:
     """Every segment passes through a few multi-megabyte buffers (joined, encrypted). By default glibc maps
     each one fresh and returns it on free, so the kernel zero-fills ~5,000 new pages per 10 s of 1080p;
@@ -36,6 +40,17 @@ def keep_segment_buffers_in_heap() -> bool:
         return bool(libc.mallopt(m_mmap_threshold, 64 << 20)) and bool(libc.mallopt(m_trim_threshold, 512 << 20))
     except (OSError, AttributeError):
         return False
+
+
+def collect_garbage_rarely() -> tuple[int, int, int]:
+    """The recorder keeps every packet of the last ~10 s of each camera as small tracked objects (views into
+    the received bytes, grouped in lists), hundreds of thousands at 50 cameras; they live long enough to reach
+    the older generations, so the cycle collector's default pace kept walking them all: 15% of the
+    recorder's CPU in bench/record.py. Nothing on this path forms reference cycles, so the collector runs
+    rarely here. Returns the thresholds it replaced."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return before
 
 
 @dataclass
