@@ -182,6 +182,47 @@ def test_interleaved_framing_matches_push(clips: dict[str, Clip]) -> None:
     assert d.malformed == 2
 
 
+def framed(packets: list[bytes]) -> bytes:
+    return b"".join(b"$\x00" + struct.pack(">H", len(p)) + p for p in packets)
+
+
+def outcome(units: list[AccessUnit], d: H264Depacketizer) -> tuple[object, ...]:
+    return [(u.pts_90k, u.keyframe, u.nal_bytes()) for u in units], counters(d), d.sps, d.pps
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["flip", "drop", "repeat", "swap"]), st.integers(0, 10_000), st.integers(0, 255)),
+        max_size=12,
+    )
+)
+def test_interleaved_inline_paths_decide_as_push_does(
+    clips: dict[str, Clip], damage: list[tuple[str, int, int]]
+) -> None:
+    """Whatever arrives (bytes flipped in any header or payload, packets lost, repeated or swapped), the
+    inline FU-A paths of push_interleaved build the same frames and count the same faults as push. The clip
+    has four slices per frame, so first, middle and last pieces of several NAL units in one frame all occur."""
+    packets = [bytearray(p) for p in packetize(clips["high-slices"].units[:12])]
+    for kind, where, value in damage:
+        at = where % len(packets)
+        if kind == "flip":
+            packets[at][(where // 7) % len(packets[at])] = value
+        elif kind == "drop" and len(packets) > 1:
+            del packets[at]
+        elif kind == "repeat":
+            packets.insert(at, bytearray(packets[at]))
+        elif kind == "swap" and at + 1 < len(packets):
+            packets[at], packets[at + 1] = packets[at + 1], packets[at]
+    whole = [bytes(p) for p in packets if len(p) <= 0xFFFF]
+    one_by_one = H264Depacketizer()
+    expected = [u for u in map(one_by_one.push, whole) if u is not None]
+    inline = H264Depacketizer()
+    units: list[AccessUnit] = []
+    stopped, count = inline.push_interleaved(framed(whole), 0, 0, units)
+    assert (stopped, count) == (len(framed(whole)), len(whole))
+    assert outcome(units, inline) == outcome(expected, one_by_one)
+
+
 HEADERS: list[RtpHeader] = [{"csrcs": 3}, {"ext": bytes(range(8))}, {"pad": 7}, {"csrcs": 1, "pad": 1}]
 
 

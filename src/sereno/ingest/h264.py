@@ -18,7 +18,8 @@ NAL_PPS = 8
 STAP_A = 24
 FU_A = 28
 _WRAP = 1 << 32
-_INTERLEAVED = struct.Struct(">BBHBBH8xBB")  # '$', channel, length; RTP b0, b1, sequence; FU indicator, header
+# '$', channel, length; RTP b0, b1, sequence, timestamp (SSRC skipped); FU indicator and header
+_INTERLEAVED = struct.Struct(">BBHBBHI4xBB")
 _MISORDER = 100  # a packet at most this far behind the expected one is late or repeated, not a restart
 
 Piece = bytes | memoryview
@@ -65,17 +66,19 @@ class H264Depacketizer:
         """RTP packets framed as RTSP interleaved data ('$', channel, length), from `start` while whole ones
         last or a non-'$' byte comes. Returns (where it stopped, packets of `channel`).
 
-        The middle pieces of fragmented NAL units are most packets of a high-bitrate stream; they take the
-        inline path below (a slice appended), everything else goes through `push`. `data` must not change
+        The pieces of fragmented NAL units are most packets of a high-bitrate stream; those of the frame being
+        collected take the inline path below (a slice appended), everything else goes through `push`, which
+        decides the same way with every case spelled out. `data` must not change
         afterwards (bytes, not a reused buffer): the access units keep views into it.
         """
         view = memoryview(data)
         i, n, packets = start, len(data), 0
         push, unpack = self.push, _INTERLEAVED.unpack_from
         fragmenting, expected, append = self._fragmenting, self._expected_seq, self._fragments.append
+        timestamp = self._timestamp
         while True:
             if n - i >= 18:  # one C call reads what the fast path needs: cheaper than ten byte lookups
-                dollar, ch, size, b0, b1, seq, indicator, fu = unpack(data, i)
+                dollar, ch, size, b0, b1, seq, stamp, indicator, fu = unpack(data, i)
             elif n - i >= 4:
                 dollar, ch, size, b0 = data[i], data[i + 1], (data[i + 2] << 8) | data[i + 3], 0
             else:
@@ -83,25 +86,43 @@ class H264Depacketizer:
             end = i + 4 + size
             if dollar != 0x24 or end > n:
                 break
-            if ch == channel:
-                packets += 1
-                if (
-                    fragmenting
-                    and b0 == 0x80  # version 2, no padding, extension or CSRC
-                    and seq == expected
-                    and not fu & 0xC0  # neither the first nor the last piece
-                    and indicator & 0x1F == FU_A
-                    and not b1 & 0x80
-                    and size > 14
-                ):
+            if ch != channel:
+                i = end
+                continue
+            packets += 1
+            # An FU-A piece of the frame being collected, in order, with a plain RTP header (version 2, no
+            # padding, extension or CSRC): a slice appended, and the NAL unit or frame closed on its last piece.
+            if b0 == 0x80 and seq == expected and stamp == timestamp and indicator & 0x1F == FU_A and size > 14:
+                piece = fu & 0xC0
+                if not piece and fragmenting and not b1 & 0x80:  # a middle piece
                     append(view[i + 18 : end])
                     expected = (seq + 1) & 0xFFFF
-                else:
-                    self._expected_seq = expected
-                    unit = push(view[i + 4 : end])
-                    if unit is not None:
-                        units.append(unit)
-                    fragmenting, expected, append = self._fragmenting, self._expected_seq, self._fragments.append
+                    i = end
+                    continue
+                if piece == 0x40 and fragmenting:  # the last piece; with the marker, the frame's last
+                    append(view[i + 18 : end])
+                    expected = (seq + 1) & 0xFFFF
+                    self._fragmenting = fragmenting = False
+                    self._add(self._fragments)
+                    self._fragments = []
+                    append = self._fragments.append
+                    if b1 & 0x80:
+                        units.append(self._complete())
+                    i = end
+                    continue
+                if piece == 0x80 and not fragmenting and not b1 & 0x80:  # the first piece of the next slice
+                    self._fragments = [bytes(((indicator & 0xE0) | (fu & 0x1F),)), view[i + 18 : end]]
+                    self._fragmenting, self._orphaned = True, False
+                    fragmenting, append = True, self._fragments.append
+                    expected = (seq + 1) & 0xFFFF
+                    i = end
+                    continue
+            self._expected_seq = expected
+            unit = push(view[i + 4 : end])
+            if unit is not None:
+                units.append(unit)
+            fragmenting, expected, append = self._fragmenting, self._expected_seq, self._fragments.append
+            timestamp = self._timestamp
             i = end
         self._expected_seq = expected
         return i, packets
