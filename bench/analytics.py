@@ -7,9 +7,12 @@ Targets (DESIGN.md / issue): ratio >= 0.5 (analysis at most doubles the cost of 
 Inputs: N simulated cameras (GStreamer, x264) with 640x360 sub streams at 5 fps showing the "traffic" scene
 (figures walking, vehicles driving: realistic activity for a street camera). Both phases read the same live
 streams over RTSP/TCP in this process; CPU is this process's user+system time over a steady window after a
-warm-up, so the simulator's encoding is not counted on either side.
+warm-up, so the simulator's encoding is not counted on either side. Streams per core are counted from the
+frames each phase actually decoded in its window (frames / fps = stream-seconds): the simulator shares the
+machine, and when it falls behind it sends fewer frames, which must not pass for cheaper decoding.
 
-- decode only: PyAV decodes every frame of every stream (threads, like the worker), nothing else;
+- decode only: PyAV decodes every frame of every stream, opened and set up exactly as the worker does
+  (`analytics.stream.open_sub_stream`: same options, same decoder threading), nothing else;
 - analysed: the real AnalyticsWorker with the demo's street rules (intrusion zone over the lower half, line
   crossing counts, tamper, camera offline), alerts through the real AlertService into SQLite, published on
   the bus, fanned out by the console's LiveFeed. Latency runs from the moment the frame was decoded (the
@@ -22,15 +25,19 @@ import asyncio
 import json
 import os
 import platform
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
 from rich.progress import Progress
 
+from sereno.analytics.stream import open_sub_stream
 from sereno.analytics.worker import AnalyticsWorker
 from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
@@ -61,16 +68,17 @@ def city(count: int, sim: SimulatedCameraServer) -> SiteConfig:
 
 def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> list[threading.Thread]:
     def run(index: int, url: str) -> None:
-        options = {"rtsp_transport": "tcp", "fflags": "nobuffer"}
         while not stop.is_set():
             try:
-                with av.open(url, options=options, timeout=5.0) as src:
-                    stream = src.streams.video[0]
-                    stream.thread_type = "AUTO"
-                    for _frame in src.decode(stream):
-                        frames[index] += 1
+                with open_sub_stream(url) as (src, stream):
+                    for packet in src.demux(stream):  # as the worker's loop does, minus the analysis
                         if stop.is_set():
                             return
+                        try:
+                            decoded = packet.decode()
+                        except av.error.InvalidDataError:
+                            continue
+                        frames[index] += sum(1 for frame in decoded if isinstance(frame, av.VideoFrame))
             except (av.error.FFmpegError, OSError):
                 stop.wait(0.5)
 
@@ -80,19 +88,43 @@ def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> li
     return threads
 
 
-def measure(warmup: float, window: float, progress: Progress, label: str) -> float:
-    """CPU seconds this process spends during `window` after `warmup`."""
+@dataclass(frozen=True)
+class Counts:
+    decoded: int
+    analysed: int = 0
+
+    def __sub__(self, other: "Counts") -> "Counts":
+        return Counts(self.decoded - other.decoded, self.analysed - other.analysed)
+
+
+@dataclass(frozen=True)
+class Phase:
+    cpu_s: float
+    frames: Counts
+
+    def streams_per_core(self, fps: int) -> float | None:
+        """Stream-seconds decoded (frames / fps) per CPU second."""
+        return self.frames.decoded / fps / self.cpu_s if self.cpu_s > 0 and self.frames.decoded else None
+
+
+def measure(warmup: float, window: float, progress: Progress, label: str, count: Callable[[], Counts]) -> Phase:
+    """CPU seconds this process spends during `window` after `warmup`, and the frames handled meanwhile."""
     task = progress.add_task(label, total=warmup + window)
     started = time.monotonic()
     while (elapsed := time.monotonic() - started) < warmup:
         progress.update(task, completed=elapsed)
         time.sleep(0.2)
-    cpu0 = time.process_time()
+    cpu0, frames0 = time.process_time(), count()
     while (elapsed := time.monotonic() - started) < warmup + window:
         progress.update(task, completed=elapsed)
         time.sleep(0.2)
     progress.update(task, completed=warmup + window)
-    return time.process_time() - cpu0
+    return Phase(time.process_time() - cpu0, count() - frames0)
+
+
+def worker_counts(worker: AnalyticsWorker) -> Counts:
+    streams = [running.stream for running in list(worker.running.values())]
+    return Counts(sum(s.decoded_frames for s in streams), sum(s.analytics.stats.frames for s in streams))
 
 
 class PushListener:
@@ -139,7 +171,11 @@ def main() -> None:
     spec = StreamSpec(width, height, args.fps, 400)
     data = Path(tempfile.mkdtemp(prefix="sereno-bench-analytics-"))
     cameras = [SimulatedCamera(f"cam-{i:03d}", "traffic", spec, spec) for i in range(args.streams)]
-    with SimulatedCameraServer(cameras) as sim, Progress(transient=True) as progress:
+    # The progress bar's refresh thread runs in the measured process: off when nobody watches (refreshing into
+    # a pipe cost 7 ms of CPU a second, a fifth of the decode-only phase's), and slow when somebody does.
+    quiet = not sys.stderr.isatty()
+    progress_bar = Progress(transient=True, disable=quiet, refresh_per_second=2)
+    with SimulatedCameraServer(cameras) as sim, progress_bar as progress:
         site = city(args.streams, sim)
         rt = Runtime.build(Settings(data_dir=data))
         try:
@@ -149,7 +185,7 @@ def main() -> None:
 
             stop, frames = threading.Event(), [0] * len(urls)
             threads = decode_only(urls, stop, frames)
-            decode_cpu = measure(args.warmup, args.window, progress, "decode only")
+            decoding = measure(args.warmup, args.window, progress, "decode only", lambda: Counts(sum(frames)))
             stop.set()
             for thread in threads:
                 thread.join(10)
@@ -161,40 +197,50 @@ def main() -> None:
             stop = threading.Event()
             running = threading.Thread(target=worker.run, args=(stop,), daemon=True)
             running.start()
-            analysed_cpu = measure(args.warmup, args.window, progress, "analysed")
+            analysing = measure(args.warmup, args.window, progress, "analysed", lambda: worker_counts(worker))
+            timeouts = sum(r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values()))
             stop.set()
             running.join(30)
             listener.close()
         finally:
             rt.close()
-    stream_seconds = args.streams * args.window
-    decode_per_core = stream_seconds / decode_cpu if decode_cpu > 0 else None
-    analysed_per_core = stream_seconds / analysed_cpu if analysed_cpu > 0 else None
-    latencies = np.array(listener.latencies_ms) if listener.latencies_ms else None
-    print(
-        json.dumps(
-            {
-                "streams_per_core": round(analysed_per_core, 2) if analysed_per_core else None,
-                "decode_only_streams_per_core": round(decode_per_core, 2) if decode_per_core else None,
-                "ratio": round(analysed_per_core / decode_per_core, 3)
-                if analysed_per_core and decode_per_core
-                else None,
-                "alert_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1)
-                if latencies is not None
-                else None,
-                "alert_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1)
-                if latencies is not None
-                else None,
-                "alert_events": len(listener.latencies_ms),
-                "alerts_raised": worker.alerts_raised,
-                "streams": args.streams,
-                "size": args.size,
-                "fps": args.fps,
-                "window_s": args.window,
-                "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
-            }
-        )
-    )
+    print(json.dumps(report(args, decoding, analysing, listener.latencies_ms, worker, timeouts)))
+
+
+def report(
+    args: argparse.Namespace,
+    decoding: Phase,
+    analysing: Phase,
+    latencies_ms: list[float],
+    worker: AnalyticsWorker,
+    timeouts: int,
+) -> dict[str, object]:
+    decode_per_core, analysed_per_core = decoding.streams_per_core(args.fps), analysing.streams_per_core(args.fps)
+    latencies = np.array(latencies_ms) if latencies_ms else None
+    lanes = list(worker.pool.lanes.values())
+    return {
+        "streams_per_core": round(analysed_per_core, 2) if analysed_per_core else None,
+        "decode_only_streams_per_core": round(decode_per_core, 2) if decode_per_core else None,
+        "ratio": round(analysed_per_core / decode_per_core, 3) if analysed_per_core and decode_per_core else None,
+        "alert_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1) if latencies is not None else None,
+        "alert_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies is not None else None,
+        "alert_events": len(latencies_ms),
+        "alerts_raised": worker.alerts_raised,
+        # the frames behind the figures: what the simulator delivered, and the share the analysis looked at
+        "frames_decoded": {"decode_only": decoding.frames.decoded, "analysed": analysing.frames.decoded},
+        "expected_frames": args.streams * args.fps * args.window,
+        "analysed_share": round(analysing.frames.analysed / analysing.frames.decoded, 3)
+        if analysing.frames.decoded
+        else None,
+        "detector_batches": sum(lane.stats.batches for lane in lanes),
+        "largest_batch": max((lane.stats.largest_batch for lane in lanes), default=0),
+        "detector_timeouts": timeouts,
+        "streams": args.streams,
+        "size": args.size,
+        "fps": args.fps,
+        "window_s": args.window,
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+    }
 
 
 if __name__ == "__main__":

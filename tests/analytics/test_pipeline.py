@@ -1,10 +1,12 @@
 """One camera's analysis on synthetic luma: a figure walking into a zone, across a line, a covered lens, a
-silent camera, and a detector that throws (contained, counted)."""
+silent camera, a detector that throws (contained, counted), the frame-rate cap, and the same analysis with
+the detector in a shared pool."""
 
 import numpy as np
 import pytest
 
 from sereno.analytics.pipeline import CameraAnalytics
+from sereno.analytics.pool import DetectorPool
 from sereno.analytics.scene import Detection, Luma, Motion
 from sereno.config.analytics import CameraAnalyticsConfig
 
@@ -114,3 +116,26 @@ def test_a_camera_turned_is_tamper_and_traffic_passing_is_not() -> None:
     assert run(pipeline, [street(30 + i, x=0.1 + 0.05 * i) for i in range(15)], 30) == []  # a figure crosses
     turned = [np.roll(street(50 + i), 13, axis=1) for i in range(15)]  # the whole view slid 13 px sideways
     assert "Camera tamper: moved" in run(pipeline, turned, 50)
+
+
+def test_the_frame_rate_cap_takes_every_frame_of_a_stream_at_the_cap_however_unevenly_it_arrives() -> None:
+    pipeline = analytics([])  # max_fps 5
+    rng = np.random.default_rng(7)
+    arrivals = np.arange(200) * FRAME_US + rng.integers(-60_000, 60_000, 200)  # 5 fps, each up to 60 ms off
+    assert all(pipeline.due(int(t)) for t in arrivals)
+    fast = analytics([])
+    taken = sum(fast.due(i * 40_000) for i in range(250))  # 25 fps for 10 s
+    assert 50 <= taken <= 52 and fast.stats.skipped == 250 - taken  # 5 a second (and the first two at once)
+
+
+def test_a_pooled_detector_sees_what_a_private_one_sees() -> None:
+    zone = [[0.6, 0.4], [1.0, 0.4], [1.0, 1.0], [0.6, 1.0]]
+    rules: list[dict[str, object]] = [{"kind": "intrusion", "name": "Rail tracks", "zone": zone, "dwell_s": 0.6}]
+    frames = [street(i) for i in range(10)] + [street(10 + i, x=0.45 + 0.04 * i) for i in range(10)]
+    pool = DetectorPool()
+    try:
+        pooled = CameraAnalytics("cam-1", "north", "UTC", analytics(rules).config, pool=pool)
+        assert run(pooled, frames) == run(analytics(rules), frames) != []
+    finally:
+        pool.close()
+    assert pooled.stats.detections > 0 and pooled.stats.detector_errors == pooled.stats.detector_timeouts == 0

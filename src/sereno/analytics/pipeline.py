@@ -2,7 +2,9 @@
 move frames and hits; everything that decides is here, testable with arrays.
 
 A detector or rule that throws is contained to this camera and counted: the camera keeps being analysed by
-its other rules, and other cameras never notice.
+its other rules, and other cameras never notice. In a worker the detector is the camera's handle on the
+process's shared detector pool (`pool.py`); a frame whose detections do not come back in time is analysed
+without them (tracks coast, rules see no new objects) and counted as a timeout, not an error.
 """
 
 import logging
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from sereno.analytics import detectors, rules
 from sereno.analytics.detectors import Detector
 from sereno.analytics.motion import MotionDetector
+from sereno.analytics.pool import DetectionTimeout, DetectorPool
 from sereno.analytics.rules import Rule, RuleHit
 from sereno.analytics.scene import Luma, Scene
 from sereno.analytics.tracking import Tracker
@@ -27,6 +30,7 @@ class PipelineStats:
     detections: int = 0
     hits: int = 0
     detector_errors: int = 0
+    detector_timeouts: int = 0
     rule_errors: int = 0
     last_error: str | None = None
     hits_by_rule: dict[str, int] = field(default_factory=dict)
@@ -41,10 +45,17 @@ class CameraAnalytics:
         config: CameraAnalyticsConfig,
         detector: Detector | None = None,
         rule_set: list[Rule] | None = None,
+        pool: DetectorPool | None = None,
     ) -> None:
         self.camera_id, self.centre, self.timezone, self.config = camera_id, centre, timezone, config
         self.motion = MotionDetector(config.motion)
-        self.detector = detector or detectors.create(config.detector.name, config.detector.settings)
+        if detector is None:
+            detector = (
+                pool.detector_for(camera_id, config.detector)
+                if pool is not None
+                else detectors.create(config.detector.name, config.detector.settings)
+            )
+        self.detector = detector
         self.rules = (
             rule_set
             if rule_set is not None
@@ -53,14 +64,24 @@ class CameraAnalytics:
         self.tracker = Tracker(config.tracker)
         self.stats = PipelineStats()
         self.last_frame_us: int | None = None
-        self._next_us = 0
+        self._interval_us = round(1e6 / config.max_fps)
+        self._credit_us = 2 * self._interval_us
+        self._last_due_us: int | None = None
 
     def due(self, captured_us: int) -> bool:
-        """Frame-rate cap: analysing more than max_fps buys nothing for these rules and costs a core."""
-        if captured_us < self._next_us:
+        """Frame-rate cap: analysing more than max_fps buys nothing for these rules and costs a core.
+
+        A token bucket holding two frames' worth, not "one interval since the last frame analysed": frames
+        reach us unevenly (network, decoder), and with the stream at the cap a frame a few milliseconds early
+        would be dropped; at 5 fps that skipped over a third of a steady stream's frames."""
+        if self._last_due_us is not None:
+            elapsed = max(0, captured_us - self._last_due_us)
+            self._credit_us = min(2 * self._interval_us, self._credit_us + elapsed)
+        self._last_due_us = captured_us
+        if self._credit_us < self._interval_us:
             self.stats.skipped += 1
             return False
-        self._next_us = captured_us + int(1e6 / self.config.max_fps)
+        self._credit_us -= self._interval_us
         return True
 
     def process(self, luma: Luma, captured_us: int) -> tuple[Scene, list[RuleHit]]:
@@ -70,6 +91,9 @@ class CameraAnalytics:
         motion = self.motion.update(luma)
         try:
             found = self.detector.detect(luma, motion) if motion.boxes or self._detects_still() else []
+        except DetectionTimeout:
+            found = []
+            self.stats.detector_timeouts += 1
         except Exception as exc:  # a broken detector blinds this camera's detections, nothing else
             found = []
             self._failed("detector", exc)

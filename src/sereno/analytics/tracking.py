@@ -35,15 +35,13 @@ class Tracker:
 
     def update(self, detections: list[Detection], at_us: int) -> list[Track]:
         """Returns the tracks seen in this frame (new ones included)."""
+        pairs = self._pairs(detections)
+        pairs.sort(reverse=True)
         free = set(self.tracks)
         seen: list[Track] = []
-        pairs = sorted(
-            ((self._score(track, d), tid, i) for tid, track in self.tracks.items() for i, d in enumerate(detections)),
-            reverse=True,
-        )
         used: set[int] = set()
-        for score, tid, index in pairs:
-            if score <= 0 or tid not in free or index in used:
+        for _score, tid, index in pairs:
+            if tid not in free or index in used:
                 continue
             free.discard(tid)
             used.add(index)
@@ -61,13 +59,41 @@ class Tracker:
             del self.tracks[tid]
         return seen
 
-    def _score(self, track: Track, detection: Detection) -> float:
-        """Overlap when boxes overlap enough, else closeness of centres within the jump limit (scored lower)."""
-        if track.label != detection.label:
-            return 0.0
-        overlap = iou(track.box, detection.box)
-        if overlap >= self.config.min_overlap:
-            return 1.0 + overlap
-        (ax, ay), (bx, by) = track.box.centre, detection.box.centre
-        distance = ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5
-        return 1.0 - distance / self.config.max_jump if distance < self.config.max_jump else 0.0
+    def _pairs(self, detections: list[Detection]) -> list[tuple[float, int, int]]:
+        """(score, track id, detection index) for every pair that may continue a track (score above 0): overlap
+        when the boxes overlap enough (1 + IoU), else closeness of centres within the jump limit (under 1).
+
+        It runs for every track against every detection on every frame of every camera, so it works on plain
+        floats unpacked once per box rather than through Box's properties and `iou` (the same arithmetic)."""
+        if not self.tracks or not detections:
+            return []
+        min_overlap, max_jump = self.config.min_overlap, self.config.max_jump
+        found = [(d.label, *_corners(d.box)) for d in detections]
+        pairs: list[tuple[float, int, int]] = []
+        for tid, track in self.tracks.items():
+            label = track.label
+            ax0, ay0, ax1, ay1, a_area = _corners(track.box)
+            acx, acy = (ax0 + ax1) / 2, (ay0 + ay1) / 2
+            for index, (d_label, bx0, by0, bx1, by1, b_area) in enumerate(found):
+                if d_label != label:
+                    continue
+                across = (ax1 if ax1 < bx1 else bx1) - (ax0 if ax0 > bx0 else bx0)
+                down = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
+                inter = across * down if across > 0 and down > 0 else 0.0
+                union = a_area + b_area - inter
+                overlap = inter / union if union > 0 else 0.0
+                if overlap >= min_overlap:
+                    pairs.append((1.0 + overlap, tid, index))
+                    continue
+                distance = ((acx - (bx0 + bx1) / 2) ** 2 + (acy - (by0 + by1) / 2) ** 2) ** 0.5
+                if distance < max_jump:
+                    score = 1.0 - distance / max_jump
+                    if score > 0:
+                        pairs.append((score, tid, index))
+        return pairs
+
+
+def _corners(box: Box) -> tuple[float, float, float, float, float]:
+    """x0, y0, x1, y1 and the area, as Box.area computes it."""
+    x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1
+    return x0, y0, x1, y1, (x1 - x0 if x1 > x0 else 0.0) * (y1 - y0 if y1 > y0 else 0.0)

@@ -1,6 +1,8 @@
 """The analytics worker: every camera with an `[[analytics]]` entry gets a thread that decodes its sub stream
 and runs its pipeline; hits become alerts through the alert service. `sereno worker analytics` runs it as a
-process (several cameras per process; decoding is in C and releases the GIL).
+process (several cameras per process; decoding is in C and releases the GIL). The cameras' detectors are
+one shared instance per detector configuration in the process's detector pool (`pool.py`), which runs the
+frames of several cameras in one batch where the detector can.
 
 What the rules say goes to the alert service, which deduplicates and keeps cooldowns: the worker does not.
 """
@@ -12,12 +14,13 @@ from dataclasses import dataclass
 
 from sereno.alerts.service import AlertInput
 from sereno.analytics.pipeline import CameraAnalytics
+from sereno.analytics.pool import DetectorPool
 from sereno.analytics.rules import RuleHit
 from sereno.analytics.scene import Scene
 from sereno.analytics.stream import AnalyticsStream
 from sereno.app import Runtime
 from sereno.cameras.service import CameraView
-from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.analytics import CameraAnalyticsConfig, DetectorPoolConfig
 from sereno.config.site import SiteConfig
 from sereno.ingest.backoff import Backoff
 
@@ -37,9 +40,10 @@ class Running:
 
 
 class AnalyticsWorker:
-    def __init__(self, rt: Runtime, site: SiteConfig) -> None:
+    def __init__(self, rt: Runtime, site: SiteConfig, pool: DetectorPoolConfig | None = None) -> None:
         self.rt = rt
         self.site = site
+        self.pool = DetectorPool(pool)
         self.running: dict[str, Running] = {}
         self.alerts_raised = 0
         self._last_sent: dict[str, float] = {}
@@ -56,8 +60,8 @@ class AnalyticsWorker:
             self.running[camera.id] = self._start(camera, entry, zones.get(camera.centre, "UTC"))
 
     def run(self, stop: threading.Event) -> None:
-        self.start()
         try:
+            self.start()  # inside: a camera whose detector cannot load stops the others it started, and the pool
             while not stop.wait(HEALTH_EVERY_S):
                 self.report_health()
         finally:
@@ -70,6 +74,7 @@ class AnalyticsWorker:
     def close(self) -> None:
         for running in self.running.values():
             running.stop.set()
+        self.pool.close()  # a camera waiting for detections gets its answer (none) now, not at its timeout
         for running in self.running.values():
             running.thread.join(15)
         self.running.clear()
@@ -78,7 +83,7 @@ class AnalyticsWorker:
         stream = AnalyticsStream(
             camera,
             self.rt.cameras.stream_credentials(camera.id),
-            CameraAnalytics(camera.id, camera.centre, timezone, config),
+            CameraAnalytics(camera.id, camera.centre, timezone, config, pool=self.pool),
             self.rt.clock,
             self._raise,
             backoff=Backoff(0.5, self.rt.settings.recording.reconnect_max_s),

@@ -19,6 +19,30 @@ class DetectorChoice(StrictModel):
     settings: dict[str, Any] = Field(default_factory=dict, title="Detector settings")
 
 
+class DetectorPoolConfig(StrictModel):
+    """How a worker process shares its detectors between cameras (`analytics/pool.py`)."""
+
+    window_ms: float = Field(
+        default=4.0,
+        ge=0,
+        le=100,
+        title="Batch window (ms)",
+        description="How long a batching detector waits after a frame for other cameras' frames to join it",
+    )
+    max_batch: int = Field(default=8, ge=1, le=64, title="Most frames in one batch")
+    timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        title="Detection timeout (s)",
+        description="A camera waits this long for its detections, then carries on without them",
+    )
+    max_waiting: int = Field(
+        default=64, ge=1, le=10_000, title="Frames waiting per detector before more are turned away"
+    )
+    threads: int = Field(default=1, ge=1, le=16, title="Batches run at once per detector")
+
+
 class CameraAnalyticsConfig(StrictModel):
     camera: str = Field(title="Camera id")
     detector: DetectorChoice = Field(default_factory=DetectorChoice, title="Detector")

@@ -17,10 +17,19 @@ and never sort people by face, gender, age or origin (DESIGN.md). Faces and plat
 privacy anonymisers, to hide them, so they are not labels an analytics model may report either.
 
 The whole frame is examined whenever the pipeline sees motion (it gates the call); running the model on
-batched crops of the moving regions only is a later optimisation. One session per model file per process,
-shared by every camera (`run` is thread-safe), with one intra-op thread: parallelism comes from cameras.
+crops of the moving regions only is a later optimisation. One session per model file per process, shared by
+every camera (`run` is thread-safe), with one intra-op thread: parallelism comes from cameras.
+
+`detect_batch` letterboxes the frames of several cameras into one (N, 3, S, S) tensor and runs the model once
+(the detector pool gathers them): most of an inference's cost on a CPU is per call, not per image. Exports
+usually fix the batch at 1, so a batch dimension fixed at 1 is made dynamic when the model loads (on the
+in-memory copy, never the file, as the face-blur anonymiser does). Some exports also bake the batch size into
+reshapes inside the graph; a model that fails or answers with another batch size when given several frames
+is then run one frame at a time for the rest of the process, with a warning.
 """
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,11 +38,15 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
+import onnx
 import onnxruntime as ort
 from pydantic import Field, field_validator
 
+from sereno.analytics.detectors import DetectorInput
 from sereno.analytics.scene import Box, Detection, Luma, Motion
 from sereno.config.base import StrictModel
+
+log = logging.getLogger(__name__)
 
 NAME = "onnx-yolo"
 
@@ -90,17 +103,30 @@ class Letterbox:
 
 
 def letterbox(luma: Luma, size: int, dtype: type[np.floating[Any]] = np.float32) -> tuple[Blob, Letterbox]:
-    height, width = luma.shape
-    scale = min(size / width, size / height)
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
-    square = np.full((size, size), PAD, dtype=np.uint8)
-    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = luma if (new_w, new_h) == (width, height) else cv2.resize(luma, (new_w, new_h), interpolation=shrink)
-    square[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
-    grey = square.astype(dtype) / dtype(255)
-    blob: Blob = np.ascontiguousarray(np.broadcast_to(grey, (1, 3, size, size)))
-    return blob, Letterbox(scale, pad_x, pad_y)
+    blob, fits = letterbox_batch([luma], size, dtype)
+    return blob, fits[0]
+
+
+def letterbox_batch(
+    lumas: Sequence[Luma], size: int, dtype: type[np.floating[Any]] = np.float32
+) -> tuple[Blob, list[Letterbox]]:
+    """Each frame fitted into its own square of the (N, 3, size, size) input: frames of any size batch."""
+    blob: Blob = np.empty((len(lumas), 3, size, size), dtype=dtype)
+    fits = []
+    for index, luma in enumerate(lumas):
+        height, width = luma.shape
+        scale = min(size / width, size / height)
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
+        square = np.full((size, size), PAD, dtype=np.uint8)
+        shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        same = (new_w, new_h) == (width, height)
+        square[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = (
+            luma if same else cv2.resize(luma, (new_w, new_h), interpolation=shrink)
+        )
+        blob[index] = square.astype(dtype) / dtype(255)  # the grey picture in all three channels
+        fits.append(Letterbox(scale, pad_x, pad_y))
+    return blob, fits
 
 
 def decode(
@@ -127,6 +153,24 @@ def decode(
     return boxes, scores.astype(np.float32), class_ids.astype(np.int64)
 
 
+def batchable(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with its image input's batch dimension, when fixed at 1, made dynamic, and so every output
+    that has one (in place). The graph's inner shape annotations, which would still say 1, are dropped:
+    onnxruntime infers them again."""
+    graph = model.graph
+    if not graph.input or _dims(graph.input[0])[:1] != [1] or len(_dims(graph.input[0])) != 4:
+        return model
+    for tensor in (graph.input[0], *graph.output):
+        if len(_dims(tensor)) >= 3 and _dims(tensor)[0] == 1:  # a (rows, columns) output has no batch axis
+            tensor.type.tensor_type.shape.dim[0].dim_param = "batch"  # naming it clears the fixed size
+    del graph.value_info[:]
+    return model
+
+
+def _dims(tensor: onnx.ValueInfoProto) -> list[int | str]:
+    return [d.dim_param if d.HasField("dim_param") else d.dim_value for d in tensor.type.tensor_type.shape.dim]
+
+
 @lru_cache(maxsize=8)
 def _session(path: Path, _stamp: tuple[int, int]) -> Any:  # onnxruntime ships no type information
     options = ort.SessionOptions()
@@ -135,8 +179,9 @@ def _session(path: Path, _stamp: tuple[int, int]) -> Any:  # onnxruntime ships n
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime's errors (Fail, InvalidProtobuf, ...) derive from Exception alone
+        model = batchable(onnx.load_model(str(path)))
+        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # protobuf's DecodeError, onnxruntime's Fail, InvalidGraph, ...: untyped here
         raise ModelError(f"{NAME}: cannot load {path} as an ONNX model: {exc}") from exc
 
 
@@ -169,13 +214,44 @@ class OnnxYolo:
             raise ModelError(f"{NAME}: {path} outputs shape {shape}; expected (1, N, 5+C) or (1, 4+C, N)")
         self._check_classes([d if isinstance(d, int) else None for d in shape[-2:]])
         self._labels = sorted(set(config.classes.values()))
+        batch = inputs[0].shape[0]
+        if isinstance(batch, int) and batch != 1:
+            raise ModelError(f"{NAME}: {path} takes batches of exactly {batch}; export it with batch 1 or dynamic")
+        self._batches = len(shape) == 3  # whether several frames may go in one run (see the module's docstring)
 
     def detect(self, luma: Luma, motion: Motion) -> list[Detection]:
-        if not motion.boxes:
-            return []  # the pipeline gates this already; kept so the plugin means the same on its own
-        blob, fit = letterbox(luma, self.config.input_size, self._dtype)
-        output = np.asarray(self._session.run(None, {self._input: blob})[0], dtype=np.float32)
-        rows = output[0] if output.ndim == 3 else output
+        return self.detect_batch([DetectorInput(luma, motion)])[0]
+
+    def detect_batch(self, frames: Sequence[DetectorInput]) -> list[list[Detection]]:
+        found: list[list[Detection]] = [[] for _ in frames]
+        moving = [i for i, frame in enumerate(frames) if frame.motion.boxes]  # the pipeline gates this already
+        if not moving:
+            return found
+        lumas = [frames[i].luma for i in moving]
+        for index, rows, fit, luma in zip(moving, *self._infer(lumas), lumas, strict=True):
+            found[index] = self._detections(rows, fit, luma.shape)
+        return found
+
+    def _infer(self, lumas: list[Luma]) -> tuple[list[Array], list[Letterbox]]:
+        """Each frame's raw output rows, in one run when the model takes batches, else one run per frame."""
+        blob, fits = letterbox_batch(lumas, self.config.input_size, self._dtype)
+        if len(lumas) > 1 and self._batches:
+            try:
+                output = np.asarray(self._session.run(None, {self._input: blob})[0], dtype=np.float32)
+                if output.ndim == 3 and output.shape[0] == len(lumas):
+                    return list(output), fits
+                problem = f"answered a batch of {len(lumas)} with output {output.shape}"
+            except Exception as exc:  # onnxruntime's errors derive from Exception alone
+                problem = f"failed on a batch of {len(lumas)}: {exc}"
+            self._batches = False
+            log.warning("%s: %s %s; running it one frame at a time from now on", NAME, self.config.model, problem)
+        rows = []
+        for index in range(len(lumas)):
+            output = np.asarray(self._session.run(None, {self._input: blob[index : index + 1]})[0], dtype=np.float32)
+            rows.append(output[0] if output.ndim == 3 else output)
+        return rows, fits
+
+    def _detections(self, rows: Array, fit: Letterbox, shape: tuple[int, ...]) -> list[Detection]:
         boxes, scores, class_ids = decode(rows, self._layout(*rows.shape), self.config.score_threshold)
         keep = scores >= self.config.score_threshold
         keep &= np.isin(class_ids, list(self.config.classes))
@@ -187,7 +263,7 @@ class OnnxYolo:
         chosen = cv2.dnn.NMSBoxesBatched(
             boxes.tolist(), scores.tolist(), groups, self.config.score_threshold, self.config.iou_threshold
         )
-        height, width = luma.shape
+        height, width = shape
         out = []
         for index in np.ravel(np.asarray(chosen, dtype=np.int64))[: self.config.max_detections]:
             x, y, w, h = boxes[index]
