@@ -67,7 +67,6 @@ class LocalSegmentStore:
             try:
                 _write_all(fd, parts)
                 os.fdatasync(fd)
-                _forget_cached(fd)
             finally:
                 os.close(fd)
             replaced = path.stat().st_size if self.quota_bytes and path.exists() else 0
@@ -132,14 +131,6 @@ def _write_all(fd: int, parts: list[bytes]) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
-
-
-def _forget_cached(fd: int) -> None:
-    """A stored segment is read rarely (playback, export) and never soon: once it is on disk, its pages leave
-    the page cache instead of crowding out what the machine does use. Measured in bench/record.py, keeping
-    them cost the recorder about a tenth of its CPU in page-cache upkeep."""
-    if hasattr(os, "posix_fadvise"):
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
