@@ -100,8 +100,8 @@ def test_a_camera_page_plays_its_recording_from_an_alert(
              input.value = String(Math.round((at - from) / 1e6)); input.dispatchEvent(new Event("change")); }""",
         earlier,
     )
-    deadline = time.monotonic() + 20
-    while not earlier - SECOND <= shown_clock(page) <= earlier + 4 * SECOND:
+    deadline = time.monotonic() + 45
+    while not earlier - 2 * SECOND <= shown_clock(page) <= earlier + 6 * SECOND:
         assert time.monotonic() < deadline, "choosing a moment on the timeline did not play from there"
         time.sleep(0.25)
 

@@ -90,7 +90,8 @@ export class RecordingPlayer {
   }
 
   // Clock time (µs) of the picture shown.
-  clockUs() { return this.fromUs === undefined ? null : this.fromUs + Math.round(this.video.currentTime * 1e6); }
+  // Null while a playlist is being opened: the element's time is 0 then, which is no moment of the recording.
+  clockUs() { return this.buffer ? this.fromUs + Math.round(this.video.currentTime * 1e6) : null; }
 
   async seek(atUs) {
     const index = this.#segmentAt(atUs);

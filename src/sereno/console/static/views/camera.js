@@ -10,7 +10,7 @@ const WINDOWS = [[15, "Last 15 minutes"], [60, "Last hour"], [360, "Last 6 hours
 const ALERTS_SHOWN = 50;
 const BEFORE_ALERT_S = 10; // an alert's playback starts a little before it, to show what led to it
 const TIMELINE_REFRESH_MS = 15000;
-const STEP_S = 5;
+const STEP_S = 1; // a range input snaps to its step: a moment chosen by pointer lands on the second
 
 const state = { ctx: null, p: null, camera: null, cameras: new Map(), minutes: 60, window: null, alerts: [],
   player: null, ticket: 0, timer: null, clock: null };
