@@ -31,7 +31,7 @@ async function show(route) {
   const views = allowed(ctx.me);
   const view = PAGES[name] && views.includes(PAGES[name][0]) ? name : views.includes(name) ? name : views[0];
   if (!view) { $("no-views").hidden = false; return; }
-  if (current && current !== view) mounted.get(current)?.hide?.(); // a hidden view stops its streams
+  if (current && current !== view) mounted.get(current)?.then((m) => m.hide?.()); // a hidden view stops its streams
   current = view;
   for (const section of document.querySelectorAll("main > section[data-view]")) {
     section.hidden = section.dataset.view !== view;
@@ -40,13 +40,14 @@ async function show(route) {
     link.toggleAttribute("aria-current", link.dataset.view === (PAGES[view]?.[0] ?? view));
   }
   const root = document.querySelector(`section[data-view="${view}"]`);
+  // The promise is kept at once, so a second navigation while the module loads waits for the same mount
+  // instead of mounting the view twice.
   if (!mounted.has(view)) {
-    const module = await import(`/static/views/${view}.js`);
-    mounted.set(view, module);
-    await module.mount(root, ctx);
+    mounted.set(view, import(`/static/views/${view}.js`).then(async (module) => { await module.mount(root, ctx); return module; }));
   }
   document.title = `Sereno · ${PAGES[view]?.[1] ?? VIEWS[view][0]}`;
-  await mounted.get(view).show?.(root, ctx, rest.map(decodeURIComponent));
+  const module = await mounted.get(view);
+  await module.show?.(root, ctx, rest.map(decodeURIComponent));
 }
 
 async function start(me) {
