@@ -13,7 +13,7 @@ const TIMELINE_REFRESH_MS = 15000;
 const STEP_S = 1; // a range input snaps to its step: a moment chosen by pointer lands on the second
 
 const state = { ctx: null, p: null, camera: null, cameras: new Map(), minutes: 60, window: null, alerts: [],
-  player: null, ticket: 0, timer: null, clock: null };
+  player: null, ticket: 0, timer: null, spans: [] };
 
 function stylesheet() {
   const href = new URL("./camera.css", import.meta.url).pathname;
