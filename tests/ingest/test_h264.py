@@ -136,7 +136,7 @@ def depacketize(packets: list[bytes], d: H264Depacketizer | None = None) -> tupl
     return units + ([last] if last is not None else []), d
 
 
-COUNTERS = ("lost", "dropped_nals", "unsupported", "malformed", "late", "restarts")
+COUNTERS = ("lost", "dropped_nals", "unsupported", "malformed", "late", "restarts", "pictureless")
 ZERO = dict.fromkeys(COUNTERS, 0)
 
 
@@ -270,6 +270,39 @@ def test_gap_inside_fu_a_drops_that_nal_only(clips: dict[str, Clip], edge: int) 
     units, d = depacketize(packets[:victim] + packets[victim + 1 :])
     assert [unit.nal_bytes() for unit in units] == expected
     assert counters(d) == {**ZERO, "lost": 1, "dropped_nals": 1}
+
+
+def _unit_of(packet: bytes) -> int:
+    return int((struct.unpack_from(">I", packet, 4)[0] - TS) // FRAME)
+
+
+def _second_keyframe(clip: Clip) -> int:
+    return next(n for n, unit in enumerate(clip.units) if n and any(nal[0] & 0x1F == 5 for nal in unit))
+
+
+def test_a_stream_cut_off_inside_a_keyframe_ends_on_the_last_whole_frame(clips: dict[str, Clip]) -> None:
+    """A recorder that stops (or loses the camera) mid-keyframe holds the keyframe's parameter sets and part of
+    its slice: that is no frame, and storing it as one made a segment promise a picture it could not show."""
+    clip = clips["baseline"]
+    packets = packetize(clip.units)
+    keyframe = _second_keyframe(clip)
+    cut = next(i for i in _fu_positions(packets, 0x80) if _unit_of(packets[i]) == keyframe)
+    units, d = depacketize(packets[: cut + 1])
+    assert [unit.nal_bytes() for unit in units] == clip.units[:keyframe]
+    assert counters(d) == {**ZERO, "dropped_nals": 1, "pictureless": 1}
+    assert d.sps == clip.first(7) and d.pps == clip.first(8)  # kept for the next keyframe
+
+
+def test_an_access_unit_whose_only_slice_was_lost_is_no_frame(clips: dict[str, Clip]) -> None:
+    clip = clips["baseline"]
+    packets = packetize(clip.units)
+    keyframe = _second_keyframe(clip)
+    slices = [i for i, p in enumerate(packets) if _unit_of(p) == keyframe and p[12] & 0x1F in (5, 28)]
+    assert slices  # its slice, whole or in pieces; its parameter sets (a STAP-A) still arrive
+    units, d = depacketize([p for i, p in enumerate(packets) if i not in slices])
+    assert [unit.nal_bytes() for unit in units] == clip.units[:keyframe] + clip.units[keyframe + 1 :]
+    assert d.pictureless == 1 and d.lost == len(slices)
+    assert not any(unit.pts_90k == TS + keyframe * FRAME for unit in units)
 
 
 def test_timestamp_and_sequence_wraparound(clips: dict[str, Clip]) -> None:

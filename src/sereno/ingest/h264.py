@@ -53,11 +53,13 @@ class H264Depacketizer:
         self.malformed = 0  # too short, wrong RTP version, lengths pointing outside the packet
         self.late = 0  # repeated or out-of-order packets, ignored (their slot was already counted as lost)
         self.restarts = 0  # the sequence jumped far backwards: the sender restarted, the count resumes from there
+        self.pictureless = 0  # access units left with no slice (theirs were lost or cut off): not frames, dropped
         self._nals: list[Nal] = []
         self._fragments: Nal = []
         self._fragmenting = False  # collecting the pieces of an FU-A NAL unit
         self._orphaned = False  # skipping the rest of an FU-A NAL unit already counted as dropped
         self._keyframe = False
+        self._picture = False  # the access unit being collected holds a slice
         self._timestamp: int | None = None
         self._unwrapped = 0
         self._expected_seq: int | None = None
@@ -106,8 +108,8 @@ class H264Depacketizer:
                     self._add(self._fragments)
                     self._fragments = []
                     append = self._fragments.append
-                    if b1 & 0x80:
-                        units.append(self._complete())
+                    if b1 & 0x80 and (unit := self._complete()) is not None:
+                        units.append(unit)
                     i = end
                     continue
                 if piece == 0x80 and not fragmenting and not b1 & 0x80:  # the first piece of the next slice
@@ -254,17 +256,23 @@ class H264Depacketizer:
 
     def _add(self, nal: Nal) -> None:
         kind = nal[0][0] & 0x1F
-        if kind == NAL_SPS:
+        if 0 < kind <= NAL_IDR:
+            self._picture = True
+            self._keyframe = self._keyframe or kind == NAL_IDR
+        elif kind == NAL_SPS:
             self.sps = b"".join(nal)
         elif kind == NAL_PPS:
             self.pps = b"".join(nal)
-        elif kind == NAL_IDR:
-            self._keyframe = True
         self._nals.append(nal)
 
-    def _complete(self) -> AccessUnit:
-        unit = AccessUnit(self._unwrapped, self._nals, self._keyframe)
-        self._nals, self._keyframe = [], False
+    def _complete(self) -> AccessUnit | None:
+        """The access unit collected so far, unless none of its slices arrived: parameter sets or SEI alone
+        (a stream cut off inside a keyframe, or its only slice lost) are no frame, and a recording that counted
+        them as one would promise a picture no decoder can show. The parameter sets were kept above."""
+        unit = AccessUnit(self._unwrapped, self._nals, self._keyframe) if self._picture else None
+        if unit is None:
+            self.pictureless += 1
+        self._nals, self._keyframe, self._picture = [], False, False
         return unit
 
 

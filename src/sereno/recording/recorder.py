@@ -249,7 +249,7 @@ class Recorder:
             stream.close()
         if feed.reader is not None:
             depacketizer = feed.reader.depacketizer
-            last = depacketizer.flush()  # a frame whose marker never came is still a whole frame
+            last = depacketizer.flush()  # a frame whose marker never came is kept if any of its slices came
             if last is not None and feed.builder is not None and feed.builder.pending_frames:
                 tail = feed.builder.add(last, depacketizer.sps, depacketizer.pps)
                 if tail is not None:
