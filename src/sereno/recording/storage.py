@@ -67,6 +67,7 @@ class LocalSegmentStore:
             try:
                 _write_all(fd, parts)
                 os.fdatasync(fd)
+                _forget_cached(fd)
             finally:
                 os.close(fd)
             replaced = path.stat().st_size if self.quota_bytes and path.exists() else 0
@@ -131,6 +132,14 @@ def _write_all(fd: int, parts: list[bytes]) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
+
+
+def _forget_cached(fd: int) -> None:
+    """A stored segment is read rarely (playback, export) and never soon: once it is on disk, its pages leave
+    the page cache instead of crowding out what the machine does use. Measured in bench/record.py (50 x 1080p),
+    keeping them cost the recorder up to 40% of its CPU in page-cache upkeep as memory filled."""
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
