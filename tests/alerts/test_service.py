@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import json
 import threading
+from typing import Any
 
 import pytest
 
@@ -52,24 +53,47 @@ def intrusion(camera_id: str | None = "cam-n", **changes: object) -> AlertInput:
     return dataclasses.replace(alert, **changes)  # type: ignore[arg-type]
 
 
-def test_repeats_within_the_cooldown_fold_into_one_alert(rt: Runtime, clock: ManualClock, admin: Principal) -> None:
+@pytest.mark.parametrize("centre", [None, "north"], ids=["camera-only", "camera-and-centre"])
+def test_repeats_within_the_cooldown_fold_into_one_alert(
+    rt: Runtime, clock: ManualClock, admin: Principal, centre: str | None
+) -> None:
+    """With the centre given (as the analytics worker gives it) repeats take the one-UPDATE path: the same."""
     add_camera(rt, admin)
-    first = rt.alerts.raise_alert(intrusion())
+
+    def seen(**changes: Any) -> AlertInput:
+        return dataclasses.replace(intrusion(**changes), centre=centre)
+
+    first = rt.alerts.raise_alert(seen())
     assert (first.status, first.occurrences, first.centre, first.dedup_key) == ("open", 1, "north", "intrusion:cam-n")
     clock.advance(50)  # the default cooldown is 60 s, measured from the last occurrence
-    again = rt.alerts.raise_alert(intrusion())
+    again = rt.alerts.raise_alert(seen())
     clock.advance(50)
-    third = rt.alerts.raise_alert(intrusion())
+    third = rt.alerts.raise_alert(seen())
     assert again.id == third.id == first.id
     assert (third.occurrences, third.last_us, third.first_us) == (3, clock.now_us(), first.first_us)
     clock.advance(61)
-    later = rt.alerts.raise_alert(intrusion())
+    later = rt.alerts.raise_alert(seen())
     assert later.id != first.id and later.occurrences == 1
-    other_rule = rt.alerts.raise_alert(intrusion(rule="tamper", severity="critical", title="Camera covered"))
+    other_rule = rt.alerts.raise_alert(seen(rule="tamper", severity="critical", title="Camera covered"))
     assert other_rule.id not in (first.id, later.id)
     rt.alerts.dismiss(admin, later.id, "a maintenance crew")
-    assert rt.alerts.raise_alert(intrusion()).id != later.id  # a handled alert is not reopened by a repeat
+    assert rt.alerts.raise_alert(seen()).id != later.id  # a handled alert is not reopened by a repeat
     assert len(rt.alerts.list(admin)) == 4
+
+
+def test_a_repeat_notices_a_camera_moved_to_another_centre(
+    rt: Runtime, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_camera(rt, admin)
+    first = rt.alerts.raise_alert(intrusion(centre="north"))
+    assert rt.alerts.raise_alert(intrusion(centre="north")).id == first.id
+    moved = rt.cameras.get(admin, "cam-n")
+    fields = {k: getattr(moved, k) for k in ("id", "name", "lat", "lon", "main_url", "sub_url", "purpose")}
+    rt.cameras.replace(admin, "cam-n", CameraConfig.model_validate({**fields, "centre": "south", "retention_days": 7}))
+    monkeypatch.setattr("sereno.alerts.service.REVALIDATE_S", 0.0)  # as if a minute had passed
+    with pytest.raises(Invalid, match="belongs to centre 'south'"):
+        rt.alerts.raise_alert(intrusion(centre="north"))
+    assert rt.alerts.raise_alert(intrusion(centre="south")).id != first.id
 
 
 def test_simultaneous_raises_of_a_new_thing_make_one_alert(rt: Runtime, admin: Principal) -> None:
