@@ -12,6 +12,7 @@ each). With low_delay FFmpeg does not use frame threads, but the automatic threa
 more CPU per frame (8 sub streams over RTSP on 2 cores: 1.16 ms a frame against 0.90 with one thread).
 """
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ import numpy as np
 
 from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.rules import RuleHit
+from sereno.analytics.runner import AnalysisRunner
 from sereno.analytics.scene import Luma, Scene
 from sereno.cameras.service import CameraView, StreamCredentials
 from sereno.core.clock import Clock
@@ -68,6 +70,7 @@ class AnalyticsStream:
         clock: Clock,
         on_hits: OnHits,
         backoff: Backoff | None = None,
+        runner: AnalysisRunner | None = None,
     ) -> None:
         self.camera = camera
         self._credentials = credentials
@@ -75,9 +78,11 @@ class AnalyticsStream:
         self._clock = clock
         self._on_hits = on_hits
         self._backoff = backoff or Backoff()
+        self._runner = runner  # None: each frame is analysed on this thread as it is decoded
         self.health = HealthCounter(camera.id, "analytics")
         self.corrupt_frames = 0
         self.decoded_frames = 0  # since the start, for benchmarks (health counts per reporting window)
+        self.turned_away_frames = 0  # frames the runner had no room for: the worker is overloaded
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -90,7 +95,7 @@ class AnalyticsStream:
             deadline = self._backoff.next_delay()
             waited = 0.0
             while waited < deadline and not stop.is_set():  # while down, silence rules get their say
-                self._report(None, self.analytics.idle(self._clock.now_us()))
+                self._run_analysis(self._idle)
                 step = min(SILENCE_CHECK_S, deadline - waited)
                 stop.wait(step)
                 waited += step
@@ -114,8 +119,21 @@ class AnalyticsStream:
                     self.decoded_frames += 1
                     self.health.frames(1, packet.size, now)
                     if self.analytics.due(now):
-                        scene, hits = self.analytics.process(luma_of(frame), now)
-                        self._report(scene, hits)
+                        self._run_analysis(functools.partial(self._analyse, luma_of(frame), now))
+
+    def _run_analysis(self, job: Callable[[], None]) -> None:
+        """On this thread, or on the runner's lane for this camera (so the pipeline is never run twice at once)."""
+        if self._runner is None:
+            job()
+        elif not self._runner.submit(self.camera.id, job):
+            self.turned_away_frames += 1
+
+    def _analyse(self, luma: Luma, captured_us: int) -> None:
+        scene, hits = self.analytics.process(luma, captured_us)
+        self._report(scene, hits)
+
+    def _idle(self) -> None:
+        self._report(None, self.analytics.idle(self._clock.now_us()))
 
     def _report(self, scene: Scene | None, hits: list[RuleHit]) -> None:
         if not hits:

@@ -16,6 +16,7 @@ from sereno.alerts.service import AlertInput
 from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.pool import DetectorPool
 from sereno.analytics.rules import RuleHit
+from sereno.analytics.runner import AnalysisRunner
 from sereno.analytics.scene import Scene
 from sereno.analytics.stream import AnalyticsStream
 from sereno.app import Runtime
@@ -44,6 +45,7 @@ class AnalyticsWorker:
         self.rt = rt
         self.site = site
         self.pool = DetectorPool(pool)
+        self.runner = AnalysisRunner()
         self.running: dict[str, Running] = {}
         self.alerts_raised = 0
         self._last_sent: dict[str, float] = {}
@@ -74,9 +76,10 @@ class AnalyticsWorker:
     def close(self) -> None:
         for running in self.running.values():
             running.stop.set()
-        self.pool.close()  # a camera waiting for detections gets its answer (none) now, not at its timeout
+        self.pool.close()  # a frame waiting for detections gets its answer (none) now, not at its timeout
         for running in self.running.values():
             running.thread.join(15)
+        self.runner.close()
         self.running.clear()
 
     def _start(self, camera: CameraView, config: CameraAnalyticsConfig, timezone: str) -> Running:
@@ -87,6 +90,7 @@ class AnalyticsWorker:
             self.rt.clock,
             self._raise,
             backoff=Backoff(0.5, self.rt.settings.recording.reconnect_max_s),
+            runner=self.runner,
         )
         stop = threading.Event()
         thread = threading.Thread(target=stream.run, args=(stop,), name=f"analytics-{camera.id}", daemon=True)
