@@ -1,7 +1,8 @@
 """Damage stays in its camera, over real RTSP and one worker: a stream carrying a second and a half of garbage and
 truncated NAL units, and a camera whose detector throws on every call. The healthy camera beside them keeps
-alerting; the corrupted stream counts the packets it could not decode, keeps its connection and, once the
-damage has passed, its analysis sees the picture again (a lens covered afterwards is raised); the camera with
+alerting; the corrupted stream counts the frames it could not trust, raises nothing for the garbage (no
+intrusion: analysis skips them until the next keyframe), keeps its connection and, once the damage has
+passed, its analysis sees the picture again (a lens covered afterwards is raised); the camera with
 the broken detector keeps its other rules (tamper) and counts the failures."""
 
 from collections.abc import Iterator
@@ -85,6 +86,7 @@ def test_garbage_in_one_stream_and_a_throwing_detector_in_another_stay_in_their_
             assert running.thread.is_alive(), f"{camera}'s analysis thread died"
     damaged = live.streams["cam-damaged"]
     assert damaged.corrupt_frames > 0  # noticed and skipped, packet by packet
+    assert live.alerts("cam-damaged", "intrusion") == []  # decoding garbage is not something in the zone
     assert damaged.health.errors == 0 and damaged.health.reconnects == 0  # on the same connection throughout
     assert damaged.health.state is StreamState.STOPPED  # stopped by the test, not by the damage
     broken = live.pipeline("cam-broken").stats

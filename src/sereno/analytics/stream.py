@@ -80,7 +80,7 @@ class AnalyticsStream:
         self._backoff = backoff or Backoff()
         self._runner = runner  # None: each frame is analysed on this thread as it is decoded
         self.health = HealthCounter(camera.id, "analytics")
-        self.corrupt_frames = 0
+        self.corrupt_frames = 0  # not analysed: undecodable, marked corrupt, or after damage until a keyframe
         self.decoded_frames = 0  # since the start, for benchmarks (health counts per reporting window)
         self.turned_away_frames = 0  # frames the runner had no room for: the worker is overloaded
 
@@ -104,6 +104,7 @@ class AnalyticsStream:
     def _decode_until_stopped(self, stop: threading.Event) -> None:
         with open_sub_stream(self._credentials.in_url(self.camera.sub_url)) as (src, stream):
             self.health.state = StreamState.STREAMING
+            damaged = False  # a packet failed to decode: the pictures built on it are not to be trusted
             for packet in src.demux(stream):
                 if stop.is_set():
                     return
@@ -111,6 +112,7 @@ class AnalyticsStream:
                     frames = packet.decode()
                 except av.error.InvalidDataError:  # a corrupt packet costs its frame, not the stream
                     self.corrupt_frames += 1
+                    damaged = True
                     continue
                 for frame in frames:
                     if not isinstance(frame, av.VideoFrame):
@@ -118,6 +120,10 @@ class AnalyticsStream:
                     now = self._clock.now_us()
                     self.decoded_frames += 1
                     self.health.frames(1, packet.size, now)
+                    damaged = damaged and not frame.key_frame
+                    if damaged or frame.is_corrupt:  # concealed garbage moves: it raised false intrusions
+                        self.corrupt_frames += 1
+                        continue
                     if self.analytics.due(now):
                         self._run_analysis(functools.partial(self._analyse, luma_of(frame), now))
 
