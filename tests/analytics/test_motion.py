@@ -63,16 +63,16 @@ def test_the_shrink_is_a_block_average() -> None:
 
 def test_what_stops_fades_into_the_background_and_what_walks_does_not() -> None:
     motion = MotionDetector()
-    small = {"width": 320, "height": 180}
+    small = (320, 180)  # width, height
     for step in range(5):
-        motion.update(street(step, **small))
+        motion.update(street(step, *small))
     parked = [(0.5, 0.8)]
-    assert len(motion.update(street(5, at=parked, **small)).boxes) == 1
+    assert len(motion.update(street(5, *small, at=parked)).boxes) == 1
     # Under something moving the background learns at a tenth of the rate: a parked car takes a few minutes
     # at 5 fps to become scenery (a person standing in a zone stays an object far longer than any dwell).
-    still_there = [bool(motion.update(street(6 + i, at=parked, **small)).boxes) for i in range(800)]
+    still_there = [bool(motion.update(street(6 + i, *small, at=parked)).boxes) for i in range(800)]
     assert all(still_there[:300]) and not any(still_there[-50:])
-    walker = motion.update(street(900, at=[*parked, (0.2, 0.4)], **small))
+    walker = motion.update(street(900, *small, at=[*parked, (0.2, 0.4)]))
     assert len(walker.boxes) == 1 and covers(walker.boxes[0], 0.2, 0.4)
 
 
