@@ -291,6 +291,21 @@ def test_cameras_share_a_detector_only_when_their_configurations_are_the_same() 
     assert len({id(a.lane), id(c.lane), id(d.lane)}) == 3 and len(made) == 3
 
 
+def test_only_a_batching_detector_wants_several_cameras_frames_at_once() -> None:
+    """The worker runs its cameras' analysis on one lane (warm caches) unless a batch can form: then on as many
+    lanes as a batch holds, so that frames of several cameras reach the detector together."""
+    serial = pool_of(OneByOne())
+    batching = pool_of(Recording(), max_batch=5)
+    try:
+        assert serial.frames_at_once() == 1 and batching.frames_at_once() == 1  # nothing chosen yet
+        serial.detector_for("cam-a", DetectorChoice(name="hog-person"))
+        batching.detector_for("cam-a", DetectorChoice(name="onnx-yolo"))
+        assert serial.frames_at_once() == 1 and batching.frames_at_once() == 5
+    finally:
+        serial.close()
+        batching.close()
+
+
 def test_closing_answers_the_cameras_still_waiting_and_ends_the_lanes() -> None:
     recording = Recording()
     pool = pool_of(recording, timeout_s=30, window_ms=0)

@@ -268,6 +268,12 @@ class DetectorPool:
                 self.lanes[key] = lane
         return PooledDetector(lane, camera_id)
 
+    def frames_at_once(self) -> int:
+        """How many cameras' frames it pays to have in analysis at the same time: a batching detector's batch,
+        else one (the serial lanes run one frame at a time anyway)."""
+        batching = any(isinstance(lane, BatchingLane) for lane in self.lanes.values())
+        return self.config.max_batch if batching else 1
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -21,7 +21,7 @@ from sereno.analytics.scene import Scene
 from sereno.analytics.stream import AnalyticsStream
 from sereno.app import Runtime
 from sereno.cameras.service import CameraView
-from sereno.config.analytics import CameraAnalyticsConfig, DetectorPoolConfig
+from sereno.config.analytics import DetectorPoolConfig
 from sereno.config.site import SiteConfig
 from sereno.ingest.backoff import Backoff
 
@@ -45,7 +45,7 @@ class AnalyticsWorker:
         self.rt = rt
         self.site = site
         self.pool = DetectorPool(pool)
-        self.runner = AnalysisRunner()
+        self.runner: AnalysisRunner | None = None  # made in start(), once the cameras' detectors are known
         self.running: dict[str, Running] = {}
         self.alerts_raised = 0
         self._last_sent: dict[str, float] = {}
@@ -54,12 +54,18 @@ class AnalyticsWorker:
     def start(self) -> None:
         cameras = {c.id: c for c in self.rt.cameras.registered() if c.enabled}
         zones = {c.code: c.timezone for c in self.site.centres}
+        chosen: list[tuple[CameraView, CameraAnalytics]] = []
         for entry in self.site.analytics:
             camera = cameras.get(entry.camera)
             if camera is None:
                 log.warning("analytics for camera %s skipped: not registered or disabled", entry.camera)
                 continue
-            self.running[camera.id] = self._start(camera, entry, zones.get(camera.centre, "UTC"))
+            timezone = zones.get(camera.centre, "UTC")  # detectors load here: a model that cannot, stops all
+            chosen.append((camera, CameraAnalytics(camera.id, camera.centre, timezone, entry, pool=self.pool)))
+        # One lane keeps the analysis warm; a batching detector needs frames of several cameras at once.
+        self.runner = AnalysisRunner(lanes=max(1, min(len(chosen), self.pool.frames_at_once())))
+        for camera, analytics in chosen:
+            self.running[camera.id] = self._start(camera, analytics, self.runner)
 
     def run(self, stop: threading.Event) -> None:
         try:
@@ -79,18 +85,19 @@ class AnalyticsWorker:
         self.pool.close()  # a frame waiting for detections gets its answer (none) now, not at its timeout
         for running in self.running.values():
             running.thread.join(15)
-        self.runner.close()
+        if self.runner is not None:
+            self.runner.close()
         self.running.clear()
 
-    def _start(self, camera: CameraView, config: CameraAnalyticsConfig, timezone: str) -> Running:
+    def _start(self, camera: CameraView, analytics: CameraAnalytics, runner: AnalysisRunner) -> Running:
         stream = AnalyticsStream(
             camera,
             self.rt.cameras.stream_credentials(camera.id),
-            CameraAnalytics(camera.id, camera.centre, timezone, config, pool=self.pool),
+            analytics,
             self.rt.clock,
             self._raise,
             backoff=Backoff(0.5, self.rt.settings.recording.reconnect_max_s),
-            runner=self.runner,
+            runner=runner,
         )
         stop = threading.Event()
         thread = threading.Thread(target=stream.run, args=(stop,), name=f"analytics-{camera.id}", daemon=True)
