@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import threading
@@ -82,7 +83,9 @@ def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> li
             except (av.error.FFmpegError, OSError):
                 stop.wait(0.5)
 
-    threads = [threading.Thread(target=run, args=(i, u), daemon=True) for i, u in enumerate(urls)]
+    threads = [
+        threading.Thread(target=run, args=(i, u), name=f"decode-only-{i}", daemon=True) for i, u in enumerate(urls)
+    ]
     for thread in threads:
         thread.start()
     return threads
@@ -101,6 +104,7 @@ class Counts:
 class Phase:
     cpu_s: float
     frames: Counts
+    cpu_s_by_thread: dict[str, float]  # threads grouped by name (a camera's or lane's number dropped)
 
     def streams_per_core(self, fps: int) -> float | None:
         """Stream-seconds decoded (frames / fps) per CPU second."""
@@ -114,12 +118,31 @@ def measure(warmup: float, window: float, progress: Progress, label: str, count:
     while (elapsed := time.monotonic() - started) < warmup:
         progress.update(task, completed=elapsed)
         time.sleep(0.2)
-    cpu0, frames0 = time.process_time(), count()
+    cpu0, frames0, threads0 = time.process_time(), count(), thread_cpu_s()
     while (elapsed := time.monotonic() - started) < warmup + window:
         progress.update(task, completed=elapsed)
         time.sleep(0.2)
     progress.update(task, completed=warmup + window)
-    return Phase(time.process_time() - cpu0, count() - frames0)
+    cpu, frames, threads1 = time.process_time() - cpu0, count() - frames0, thread_cpu_s()
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    groups: dict[str, float] = {}
+    for tid, spent in threads1.items():
+        group = re.sub(r"-(cam-)?\d+$", "", names.get(tid, "native (no Python thread)"))
+        groups[group] = round(groups.get(group, 0.0) + spent - threads0.get(tid, 0.0), 3)
+    return Phase(cpu, frames, dict(sorted(groups.items(), key=lambda item: -item[1])))
+
+
+def thread_cpu_s() -> dict[int, float]:
+    """User plus system CPU of each of this process's threads so far, by native thread id (Linux /proc): where
+    a phase's CPU went, which the process total cannot say."""
+    spent = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        spent[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
 
 
 def worker_counts(worker: AnalyticsWorker) -> Counts:
@@ -135,7 +158,7 @@ class PushListener:
         self.latencies_ms: list[float] = []
         self.ready = threading.Event()
         self.done = threading.Event()
-        self.thread = threading.Thread(target=asyncio.run, args=(self._listen(),), daemon=True)
+        self.thread = threading.Thread(target=asyncio.run, args=(self._listen(),), name="push-listener", daemon=True)
 
     def close(self) -> None:
         self.done.set()
@@ -163,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streams", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=8.0)
-    parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--window", type=float, default=40.0)
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=int, default=5)
     args = parser.parse_args()
@@ -195,7 +218,7 @@ def main() -> None:
             listener.ready.wait(10)
             worker = AnalyticsWorker(rt, site)
             stop = threading.Event()
-            running = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+            running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
             running.start()
             analysing = measure(args.warmup, args.window, progress, "analysed", lambda: worker_counts(worker))
             timeouts = sum(r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values()))
@@ -232,6 +255,7 @@ def report(
         "analysed_share": round(analysing.frames.analysed / analysing.frames.decoded, 3)
         if analysing.frames.decoded
         else None,
+        "cpu_s_by_thread": {"decode_only": decoding.cpu_s_by_thread, "analysed": analysing.cpu_s_by_thread},
         "detector_batches": sum(lane.stats.batches for lane in lanes),
         "largest_batch": max((lane.stats.largest_batch for lane in lanes), default=0),
         "detector_timeouts": timeouts,

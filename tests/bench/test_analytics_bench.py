@@ -26,3 +26,5 @@ def test_analytics_bench_prints_its_figures() -> None:
         result["streams_per_core"] / result["decode_only_streams_per_core"], rel=0.02
     )
     assert {"alert_latency_p99_ms", "alert_events"} <= set(result)
+    by_thread = result["cpu_s_by_thread"]  # where each phase's CPU went: the decoders, the cameras, the lane
+    assert set(by_thread["decode_only"]) >= {"decode-only"} and set(by_thread["analysed"]) >= {"analytics"}
