@@ -17,6 +17,7 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_centre_first", "centre", "first_us"),
         Index("ix_alerts_status_first", "status", "first_us"),
+        Index("ix_alerts_camera_first", "camera_id", "first_us"),  # a camera's page: its alerts, newest first
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
