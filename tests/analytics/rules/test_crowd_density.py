@@ -185,10 +185,18 @@ def test_over_rtsp_a_packed_area_warns_a_crush_is_critical_and_a_sparse_crowd_is
     rules = [{"kind": "crowd-density", "name": "Concourse", "zone": CONCOURSE, **density}]
     watched = [Watched(f"cam-{name}", sim.clip_url(name), rules) for name in CROWDS]
     with LiveAnalytics(live_rt, site, watched) as live:
+
+        def sparse_counts() -> list[int]:
+            return [count for _, count in live.rule("cam-sparse", "Concourse")._counts]  # type: ignore[attr-defined]
+
+        # The three streams may start seconds apart on a loaded machine (a clip that ended starts again with its
+        # empty lead-in): wait for what is asserted below on each camera, not for two of them only.
         live.wait_for(
-            "the warning and the critical alert",
+            "the warning, the critical alert and the sparse crowd counted",
             lambda: (
-                bool(live.alerts("cam-packed", "crowd-density")) and bool(live.alerts("cam-crush", "crowd-density"))
+                bool(live.alerts("cam-packed", "crowd-density"))
+                and bool(live.alerts("cam-crush", "crowd-density"))
+                and 4 in sparse_counts()
             ),
         )
     packed, crush = live.alerts("cam-packed"), live.alerts("cam-crush")
@@ -198,4 +206,4 @@ def test_over_rtsp_a_packed_area_warns_a_crush_is_critical_and_a_sparse_crowd_is
     assert live.alerts("cam-sparse") == []
     sparse = live.rule("cam-sparse", "Concourse")
     assert isinstance(sparse, CrowdDensity)
-    assert sparse._counts[-1][1] == 4  # all four were counted, over a covered window: 2 persons/m² is no alert
+    assert 4 in [count for _, count in sparse._counts]  # all four were counted: 2 persons/m² is no alert
