@@ -104,11 +104,8 @@ class AlertService:
             raise Invalid("an alert needs a camera or a centre")
         if camera is not None and alert.centre is not None and alert.centre != camera.centre:
             raise Invalid(f"camera '{camera.id}' belongs to centre '{camera.centre}', not '{alert.centre}'")
-        key = alert.dedup_key or f"{alert.rule}:{alert.camera_id or centre}"
-        cooldown = alert.cooldown_s
-        if cooldown is None:
-            cooldown = self._settings.cooldown_s.get(alert.rule, self._settings.default_cooldown_s)
-        since = at - int(cooldown * 1e6)
+        key = _dedup_key(alert, centre)
+        since = self._cooldown_start(alert, at)
 
         snapshot = None
         with self._db.read() as s:
@@ -161,18 +158,14 @@ class AlertService:
         promoted or went quiet meanwhile, here or in another process, falls back to the full path."""
         if alert.centre is None:
             return None
-        key = alert.dedup_key or f"{alert.rule}:{alert.camera_id or alert.centre}"
-        recent_key = (alert.camera_id, alert.centre, key)
+        recent_key = (alert.camera_id, alert.centre, _dedup_key(alert, alert.centre))
         known = self._recent.get(recent_key)
         if known is None:
             return None
         alert_id, checked = known
         if time.monotonic() - checked > REVALIDATE_S:
             return None
-        cooldown = alert.cooldown_s
-        if cooldown is None:
-            cooldown = self._settings.cooldown_s.get(alert.rule, self._settings.default_cooldown_s)
-        since = at - int(cooldown * 1e6)
+        since = self._cooldown_start(alert, at)
         with self._db.write() as s:
             row = s.execute(_REPEAT, {"alert_id": alert_id, "since": since, "at": at}).first()
         view = view_of(Alert(**row._mapping)) if row is not None else None
@@ -181,6 +174,13 @@ class AlertService:
             return None
         self._changed(view, "repeated")
         return view
+
+    def _cooldown_start(self, alert: AlertInput, at: int) -> int:
+        """An alert last seen after this moment is still the same alert: the rule's cooldown, else the settings'."""
+        cooldown = alert.cooldown_s
+        if cooldown is None:
+            cooldown = self._settings.cooldown_s.get(alert.rule, self._settings.default_cooldown_s)
+        return at - int(cooldown * 1e6)
 
     # reading -------------------------------------------------------------------------------------------
 
@@ -480,6 +480,10 @@ _REPEAT = (
     )
     .returning(*_ALERTS.c)
 )
+
+
+def _dedup_key(alert: AlertInput, centre: str) -> str:
+    return alert.dedup_key or f"{alert.rule}:{alert.camera_id or centre}"
 
 
 def _repeat_of(key: str, centre: str, since_us: int) -> Any:

@@ -5,10 +5,10 @@ Why: at 5 fps a camera's thread wakes for one frame every 200 ms and finds the a
 from the CPU's caches. Measured on this project's 2-vCPU machines with 8 sub streams at 640x360, a frame's
 motion, tracking and rules cost 0.91 ms alone and 0.41 ms when run right after another camera's frame. Frames
 that arrive within a short window are therefore gathered and run together: 200 ms by default, which took
-bench/analytics.py from 0.31-0.38 to 0.54-0.55 of decode-only throughput (100 ms: 0.48-0.50) for an alert
-latency p99 of ~250 ms, half the 500 ms budget. Each camera is served by one lane, so its frames stay in
-order and its pipeline is never run by two threads at once; with several lanes, the detector pool can batch
-their requests.
+bench/analytics.py's analysed throughput from 75-89 to 107-133 streams per core (ratio 0.40-0.55 against a
+noisy decode-only baseline, from 0.26-0.45) for an alert latency p99 of ~250 ms, half the 500 ms budget.
+Each camera is served by one lane, so its frames stay in order and its pipeline is never run by two threads
+at once; with several lanes, the detector pool can batch their requests.
 
 The queue is bounded: a worker that cannot keep up turns frames away (counted per camera by the caller)
 rather than holding decoded pictures without end.
