@@ -12,6 +12,7 @@ import pytest
 from sereno.alerts.events import AlertChanged, AlertRaised
 from sereno.alerts.service import AlertInput
 from sereno.app import Runtime
+from sereno.cameras.service import CameraView
 from sereno.config.alerts import AlertSettings
 from sereno.config.cameras import CameraConfig
 from sereno.config.settings import Settings
@@ -93,7 +94,33 @@ def test_a_repeat_notices_a_camera_moved_to_another_centre(
     monkeypatch.setattr("sereno.alerts.service.REVALIDATE_S", 0.0)  # as if a minute had passed
     with pytest.raises(Invalid, match="belongs to centre 'south'"):
         rt.alerts.raise_alert(intrusion(centre="north"))
+    with pytest.raises(Invalid, match="belongs to centre 'south'"):  # a new thing: its camera is looked up again
+        rt.alerts.raise_alert(intrusion(centre="north", dedup_key="intrusion:cam-n:track-2"))
     assert rt.alerts.raise_alert(intrusion(centre="south")).id != first.id
+    assert len(rt.alerts.list(admin)) == 2
+
+
+def test_new_alerts_reuse_a_camera_lookup_only_when_given_the_centre(
+    rt: Runtime, admin: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker raising an alert for every passer-by gives the centre; the camera is then looked up once a
+    minute, not once an alert. A caller that does not give the centre gets a lookup every time."""
+    add_camera(rt, admin)
+    lookups: list[str] = []
+    lookup = rt.cameras.get
+
+    def counted(viewer: Principal, camera_id: str) -> CameraView:
+        lookups.append(camera_id)
+        return lookup(viewer, camera_id)
+
+    monkeypatch.setattr(rt.cameras, "get", counted)
+    for track in range(3):
+        rt.alerts.raise_alert(intrusion(centre="north", dedup_key=f"intrusion:cam-n:{track}"))
+    assert lookups == ["cam-n"]
+    for track in range(3, 5):
+        rt.alerts.raise_alert(intrusion(dedup_key=f"intrusion:cam-n:{track}"))
+    assert lookups == ["cam-n"] * 3
+    assert len(rt.alerts.list(admin)) == 5
 
 
 def test_simultaneous_raises_of_a_new_thing_make_one_alert(rt: Runtime, admin: Principal) -> None:

@@ -17,7 +17,7 @@ import secrets
 import time
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from sereno.alerts.events import AlertChange, AlertChanged, AlertRaised
@@ -44,7 +44,7 @@ from sereno.core.db import Database
 from sereno.core.errors import Conflict, Invalid, NotFound
 from sereno.core.messages import Message
 from sereno.dispatch.service import DispatchService
-from sereno.privacy.ring import FrameRing
+from sereno.privacy.ring import FrameRing, LiveFrame
 
 # The shapes live in views.py; callers (the API, the analytics worker) import them from here too.
 __all__ = ["AlertInput", "AlertService", "AlertView", "StatusFilter"]
@@ -86,6 +86,7 @@ class AlertService:
         self._bus = bus
         self._next_expiry_us = 0
         self._recent: dict[RecentKey, tuple[str, float]] = {}  # -> alert id, when its inputs were checked
+        self._cameras_seen: dict[str, tuple[CameraView, float]] = {}  # -> the camera, when it was looked up
 
     # raising -------------------------------------------------------------------------------------------
 
@@ -98,32 +99,31 @@ class AlertService:
         repeated = self._repeat_known(alert, at)
         if repeated is not None:
             return repeated
-        camera = self._cameras.get(_SYSTEM, alert.camera_id) if alert.camera_id is not None else None
+        camera = self._camera(alert) if alert.camera_id is not None else None
         centre = camera.centre if camera is not None else alert.centre
         if centre is None:
             raise Invalid("an alert needs a camera or a centre")
         if camera is not None and alert.centre is not None and alert.centre != camera.centre:
             raise Invalid(f"camera '{camera.id}' belongs to centre '{camera.centre}', not '{alert.centre}'")
         key = _dedup_key(alert, centre)
-        since = self._cooldown_start(alert, at)
+        found = {"key": key, "centre": centre, "since": self._cooldown_start(alert, at)}
 
-        snapshot = None
-        with self._db.read() as s:
-            known = s.scalars(_repeat_of(key, centre, since)).first() is not None
-        alert_id = _new_id()
-        if not known:  # bytes first, row second (and no file work while holding the writer lock)
-            snapshot = self._capture(camera, alert_id, at)
+        alert_id, snapshot = _new_id(), None
+        frame = self._snapshot_frame(camera, at)
+        if frame is not None:  # bytes first, row second (and no file work while holding the writer lock)
+            with self._db.read() as s:
+                known = s.execute(_FIND, found).first() is not None
+            snapshot = None if known else self._keep_snapshot(frame, alert_id, at)
         with self._db.write() as s:
             self._db.serialise(s, f"alert:{centre}:{key}")  # two raises of one new thing: one alert, not two
-            row = s.scalars(_repeat_of(key, centre, since)).first()
-            if row is not None:
-                row.occurrences += 1
-                row.last_us = max(row.last_us, at)
-                view = view_of(row)
+            same = s.execute(_FIND, found).first()
+            if same is not None:
+                row = s.execute(_REPEAT, {"alert_id": same.id, "since": found["since"], "at": at}).one()
+                view = view_of(Alert(**row._mapping))
             else:
-                row = self._new_row(alert_id, alert, centre, key, at, camera, snapshot)
-                s.add(row)
-                view = view_of(row)
+                values = self._new_values(alert_id, alert, centre, key, at, camera, snapshot)
+                s.execute(_INSERT, values)
+                view = view_of(Alert(**values))
                 snapshot = None  # now referenced
         if snapshot is not None:  # another raise of the same thing won the race: it has its own picture
             self._snapshots.discard(snapshot)
@@ -383,7 +383,7 @@ class AlertService:
 
     # inside --------------------------------------------------------------------------------------------
 
-    def _new_row(
+    def _new_values(
         self,
         alert_id: str,
         alert: AlertInput,
@@ -392,34 +392,58 @@ class AlertService:
         at: int,
         camera: CameraView | None,
         snapshot: str | None,
-    ) -> Alert:
+    ) -> dict[str, Any]:
         clip = camera is not None
-        return Alert(
-            id=alert_id,
-            centre=centre,
-            camera_id=alert.camera_id,
-            rule=alert.rule,
-            severity=alert.severity,
-            title=alert.title.strip(),
-            details_json=json.dumps(dict(alert.details), sort_keys=True),
-            dedup_key=key,
-            first_us=at,
-            last_us=at,
-            occurrences=1,
-            status="open",
-            escalation_level=0,
-            snapshot=snapshot,
-            clip_start_us=at - int(self._settings.clip_before_s * 1e6) if clip else None,
-            clip_end_us=at + int(self._settings.clip_after_s * 1e6) if clip else None,
-        )
+        return {
+            "id": alert_id,
+            "centre": centre,
+            "camera_id": alert.camera_id,
+            "rule": alert.rule,
+            "severity": alert.severity,
+            "title": alert.title.strip(),
+            "details_json": json.dumps(dict(alert.details), sort_keys=True),
+            "dedup_key": key,
+            "first_us": at,
+            "last_us": at,
+            "occurrences": 1,
+            "status": "open",
+            "escalation_level": 0,
+            "escalated_us": None,
+            "handled_by": None,
+            "handled_us": None,
+            "dismiss_reason": None,
+            "incident_id": None,
+            "snapshot": snapshot,
+            "clip_start_us": at - int(self._settings.clip_before_s * 1e6) if clip else None,
+            "clip_end_us": at + int(self._settings.clip_after_s * 1e6) if clip else None,
+        }
 
-    def _capture(self, camera: CameraView | None, alert_id: str, at: int) -> str | None:
-        """A copy of the latest anonymised frame, if there is a recent one; any failure means no picture."""
+    def _camera(self, alert: AlertInput) -> CameraView:
+        """The alert's camera. With the centre given (the analytics worker gives it), a lookup is reused for
+        REVALIDATE_S, as repeats are: a worker raising a new alert for each passer-by paid a camera lookup
+        for each, a third of a new alert's cost. Without a centre to check against, it is looked up every time."""
+        assert alert.camera_id is not None
+        if alert.centre is not None:
+            seen = self._cameras_seen.get(alert.camera_id)
+            if seen is not None and time.monotonic() - seen[1] <= REVALIDATE_S:
+                return seen[0]
+        camera = self._cameras.get(_SYSTEM, alert.camera_id)
+        if len(self._cameras_seen) >= _RECENT_LIMIT:
+            self._cameras_seen.clear()
+        self._cameras_seen[alert.camera_id] = (camera, time.monotonic())
+        return camera
+
+    def _snapshot_frame(self, camera: CameraView | None, at: int) -> LiveFrame | None:
+        """The camera's latest anonymised frame if it is recent enough to show what the alert is about."""
         if not self._settings.snapshot or camera is None or not camera.anonymiser:
             return None  # a camera without an anonymiser shows nothing, even here
         frame = self._ring.latest(camera.id)
         if frame is None or abs(at - frame.captured_us) > self._settings.snapshot_max_age_s * 1e6:
             return None
+        return frame
+
+    def _keep_snapshot(self, frame: LiveFrame, alert_id: str, at: int) -> str | None:
+        """A copy of the frame in the snapshot store; any failure means no picture."""
         name = SnapshotStore.name_for(alert_id, at)
         try:
             self._snapshots.put(name, frame.jpeg)
@@ -486,13 +510,19 @@ def _dedup_key(alert: AlertInput, centre: str) -> str:
     return alert.dedup_key or f"{alert.rule}:{alert.camera_id or centre}"
 
 
-def _repeat_of(key: str, centre: str, since_us: int) -> Any:
-    return (
-        select(Alert)
-        .where(Alert.dedup_key == key, Alert.centre == centre, Alert.status.in_(ACTIVE), Alert.last_us >= since_us)
-        .order_by(Alert.last_us.desc())
-        .limit(1)
+# The active alert a raise folds into, if any, and a new alert's row: built once, as _REPEAT is.
+_FIND = (
+    select(_ALERTS.c.id)
+    .where(
+        _ALERTS.c.dedup_key == bindparam("key"),
+        _ALERTS.c.centre == bindparam("centre"),
+        _ALERTS.c.status.in_(ACTIVE),
+        _ALERTS.c.last_us >= bindparam("since"),
     )
+    .order_by(_ALERTS.c.last_us.desc())
+    .limit(1)
+)
+_INSERT = insert(_ALERTS)
 
 
 def _new_id() -> str:
