@@ -7,10 +7,10 @@ The luma is written straight into the Y plane (chroma neutral), with no colour c
 script draws is what the pipeline's Y plane holds after decoding, give or take compression, so a thermal
 script can put temperatures in luma exactly.
 
-Why the still lead-in every script needs: a client joining a clip loses its first second or so (FFmpeg's
-probe reads about 20 frames, which `nobuffer` then drops, and decoding waits for a keyframe), and the motion
+Why the still lead-in every script needs: a client joining a clip loses up to a second or so (FFmpeg's
+probe reads up to a second of frames, which `nobuffer` then drops, and decoding waits for a keyframe), and the motion
 background is the first frame the pipeline sees. Anything moving before LEAD_IN_S could be learned as the
-backdrop. Frames are 25 a second (the probe's 20 frames then take under a second) with a keyframe every 5.
+backdrop. Frames are 25 a second with a keyframe every 5.
 """
 
 import itertools

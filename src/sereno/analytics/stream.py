@@ -33,7 +33,10 @@ from sereno.ingest.health import HealthCounter, StreamState
 log = logging.getLogger(__name__)
 
 OnHits = Callable[[CameraView, Scene | None, list[RuleHit]], None]
-_OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay"}
+# FFmpeg probes a new input for 5 s of stream by default: at a sub stream's 5 fps that is 25 frames, so every
+# (re)connection opened after ~5.6 s, right at the 5 s timeout (a replayed clip missed it). The SDP and the
+# first keyframe say all the decoder needs; a second of probing opens in 1-1.6 s, first frame at ~2.5 s.
+_OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay", "analyzeduration": "1000000"}
 _LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"})
 SILENCE_CHECK_S = 1.0
 

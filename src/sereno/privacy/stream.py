@@ -216,4 +216,6 @@ class PrivacyStream:
                 self.process(image, self._clock.now_us())
 
 
-_OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer"}
+# A second of probing, not FFmpeg's default five: at a sub stream's 5 fps the default opened each (re)connection
+# after ~5.6 s, past the 5 s timeout for some inputs (see analytics/stream.py, which measured it).
+_OPTIONS = {"rtsp_transport": "tcp", "fflags": "nobuffer", "analyzeduration": "1000000"}
