@@ -4,12 +4,17 @@ same live sub streams, and how long an alert takes from its frame to the console
 Targets (DESIGN.md / issue): ratio >= 0.5 (analysis at most doubles the cost of decoding); alert latency p99
 <= 500 ms from frame capture to the push channel.
 
-Inputs: N simulated cameras (GStreamer, x264) with 640x360 sub streams at 5 fps showing the "traffic" scene
-(figures walking, vehicles driving: realistic activity for a street camera). Both phases read the same live
-streams over RTSP/TCP in this process; CPU is this process's user+system time over a steady window after a
-warm-up, so the simulator's encoding is not counted on either side. Streams per core are counted from the
-frames each phase actually decoded in its window (frames / fps = stream-seconds): the simulator shares the
-machine, and when it falls behind it sends fewer frames, which must not pass for cheaper decoding.
+Inputs: N simulated cameras with 640x360 sub streams at 5 fps showing the "traffic" scene (figures walking,
+vehicles driving: realistic activity for a street camera), encoded by the simulator (GStreamer, x264). By
+default (`--source recording`) the simulator's stream is first recorded for as long as a phase lasts, and then
+each camera replays that recording from its start, over RTSP/TCP, in each phase: both phases decode the same
+bitstream, and no encoder competes for the CPU while they are measured. With `--source live` both phases read
+the simulator's live encoders instead, as earlier versions of this bench did: the encoders then share the two
+cores, fall behind by turns (delivering 78-100% of the frames) and make the per-frame cost of decoding swing
+between 0.76 and 1.1 ms from one phase to the next, which is what made this ratio jump between runs. CPU is this
+process's user+system time over a steady window after a warm-up, so the simulator is not counted on either side.
+Streams per core are counted from the frames each phase actually decoded in its window (frames / fps =
+stream-seconds).
 
 - decode only: PyAV decodes every frame of every stream, opened and set up exactly as the worker does
   (`analytics.stream.open_sub_stream`: same options, same decoder threading), nothing else;
@@ -26,6 +31,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -46,7 +52,7 @@ from sereno.config.settings import Settings
 from sereno.config.site import SiteConfig, load_site
 from sereno.core.auth.principal import cli_principal
 from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, StreamSpec
-from sereno.sim.demo import bundled_site_path, simulated_site
+from sereno.sim.demo import bundled_site_path
 
 RULES = [
     {"kind": "intrusion", "name": "Carriageway", "zone": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], "dwell_s": 0.4},
@@ -57,14 +63,34 @@ RULES = [
 ]  # fmt: skip
 
 
-def city(count: int, sim: SimulatedCameraServer) -> SiteConfig:
-    """The demo city with `count` street cameras (copies of its first camera), each analysed with RULES."""
+def city(count: int, url_of: Callable[[str, str], str]) -> SiteConfig:
+    """The demo city with `count` street cameras (copies of its first camera), each analysed with RULES, whose
+    streams are at `url_of(camera id, "main" or "sub")`."""
     site = load_site(bundled_site_path())
     template = site.cameras[0]
-    cameras = [template.model_copy(update={"id": f"cam-{i:03d}", "name": f"Street {i}"}) for i in range(count)]
-    site = site.model_copy(update={"cameras": cameras})
+    cameras = [
+        template.model_copy(
+            update={"id": f"cam-{i:03d}", "name": f"Street {i}", "main_url": url_of(f"cam-{i:03d}", "main"),
+                    "sub_url": url_of(f"cam-{i:03d}", "sub")}
+        )
+        for i in range(count)
+    ]  # fmt: skip
     analytics = [CameraAnalyticsConfig.model_validate({"camera": c.id, "rules": RULES}) for c in cameras]
-    return simulated_site(site, sim).model_copy(update={"analytics": analytics})
+    return site.model_copy(update={"cameras": cameras, "analytics": analytics})
+
+
+def record_scene(spec: StreamSpec, seconds: float, path: Path, progress: Progress) -> None:
+    """`seconds` of the simulator's traffic sub stream, stored as it was sent (ffmpeg -c copy)."""
+    with SimulatedCameraServer([SimulatedCamera("scene", "traffic", spec, spec)]) as sim:
+        command = ["ffmpeg", "-loglevel", "error", "-y", "-rtsp_transport", "tcp", "-i", sim.url("scene", "sub")]
+        task = progress.add_task("recording the scene", total=seconds)
+        started = time.monotonic()
+        with subprocess.Popen([*command, "-c", "copy", "-t", f"{seconds:.1f}", str(path)]) as recorder:
+            while recorder.poll() is None:
+                progress.update(task, completed=min(seconds, time.monotonic() - started))
+                time.sleep(0.2)
+        if recorder.returncode != 0 or not path.exists():
+            raise SystemExit(f"recording the simulated scene failed (ffmpeg exit {recorder.returncode})")
 
 
 def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> list[threading.Thread]:
@@ -189,6 +215,9 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=40.0)
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=int, default=5)
+    parser.add_argument(
+        "--source", choices=["recording", "live"], default="recording", help="replay one recording, or live encoders"
+    )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     spec = StreamSpec(width, height, args.fps, 400)
@@ -198,36 +227,54 @@ def main() -> None:
     # a pipe cost 7 ms of CPU a second, a fifth of the decode-only phase's), and slow when somebody does.
     quiet = not sys.stderr.isatty()
     progress_bar = Progress(transient=True, disable=quiet, refresh_per_second=2)
-    with SimulatedCameraServer(cameras) as sim, progress_bar as progress:
-        site = city(args.streams, sim)
-        rt = Runtime.build(Settings(data_dir=data))
-        try:
-            rt.directory.sync_centres(site, "bench")
-            rt.cameras.sync_from_site(site, cli_principal("bench"))
-            urls = [sim.url(c.id, "sub") for c in site.cameras]
+    with progress_bar as progress:
+        if args.source == "recording":
+            recording = data / "scene.mp4"
+            record_scene(spec, args.warmup + args.window + 8, recording, progress)
+            server = SimulatedCameraServer([], clips={"scene": recording})
+        else:
+            server = SimulatedCameraServer(cameras)
+        with server as sim:
+            # Replayed, every camera plays the recording from its start, each client on its own (the simulator's
+            # clip mounts), so the phase that connects later sees the same frames as the first.
+            url_of = (lambda _camera, _stream: sim.clip_url("scene")) if args.source == "recording" else sim.url
+            site = city(args.streams, url_of)
+            phases = run_phases(args, site, data, progress)
+    print(json.dumps(report(args, *phases)))
 
-            stop, frames = threading.Event(), [0] * len(urls)
-            threads = decode_only(urls, stop, frames)
-            decoding = measure(args.warmup, args.window, progress, "decode only", lambda: Counts(sum(frames)))
-            stop.set()
-            for thread in threads:
-                thread.join(10)
 
-            listener = PushListener(rt)
-            listener.thread.start()
-            listener.ready.wait(10)
-            worker = AnalyticsWorker(rt, site)
-            stop = threading.Event()
-            running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
-            running.start()
-            analysing = measure(args.warmup, args.window, progress, "analysed", lambda: worker_counts(worker))
-            timeouts = sum(r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values()))
-            stop.set()
-            running.join(30)
-            listener.close()
-        finally:
-            rt.close()
-    print(json.dumps(report(args, decoding, analysing, listener.latencies_ms, worker, timeouts)))
+def run_phases(
+    args: argparse.Namespace, site: SiteConfig, data: Path, progress: Progress
+) -> tuple[Phase, Phase, list[float], AnalyticsWorker, int]:
+    """Decode only, then analysed, on the same cameras: (decoding, analysing, latencies, worker, timeouts)."""
+    rt = Runtime.build(Settings(data_dir=data))
+    try:
+        rt.directory.sync_centres(site, "bench")
+        rt.cameras.sync_from_site(site, cli_principal("bench"))
+        urls = [c.sub_url for c in site.cameras]
+
+        stop, frames = threading.Event(), [0] * len(urls)
+        threads = decode_only(urls, stop, frames)
+        decoding = measure(args.warmup, args.window, progress, "decode only", lambda: Counts(sum(frames)))
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+
+        listener = PushListener(rt)
+        listener.thread.start()
+        listener.ready.wait(10)
+        worker = AnalyticsWorker(rt, site)
+        stop = threading.Event()
+        running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
+        running.start()
+        analysing = measure(args.warmup, args.window, progress, "analysed", lambda: worker_counts(worker))
+        timeouts = sum(r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values()))
+        stop.set()
+        running.join(30)
+        listener.close()
+    finally:
+        rt.close()
+    return decoding, analysing, listener.latencies_ms, worker, timeouts
 
 
 def report(
@@ -263,6 +310,7 @@ def report(
         "size": args.size,
         "fps": args.fps,
         "window_s": args.window,
+        "source": args.source,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
     }
 
