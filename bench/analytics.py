@@ -12,7 +12,9 @@ bitstream, and no encoder competes for the CPU while they are measured. With `--
 the simulator's live encoders instead, as earlier versions of this bench did: the encoders then share the two
 cores, fall behind by turns (delivering 78-100% of the frames) and make the per-frame cost of decoding swing
 between 0.76 and 1.1 ms from one phase to the next, which is what made this ratio jump between runs. CPU is this
-process's user+system time over a steady window after a warm-up, so the simulator is not counted on either side.
+process's user+system time over a steady window after a warm-up, so the simulator is not counted on either side;
+the phases alternate (`--rounds`, 2 by default, 20 s windows each), so a machine that drifts in speed over
+minutes weighs on both alike.
 Streams per core are counted from the frames each phase actually decoded in its window (frames / fps =
 stream-seconds).
 
@@ -37,7 +39,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -125,12 +128,22 @@ class Counts:
     def __sub__(self, other: "Counts") -> "Counts":
         return Counts(self.decoded - other.decoded, self.analysed - other.analysed)
 
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(self.decoded + other.decoded, self.analysed + other.analysed)
+
 
 @dataclass(frozen=True)
 class Phase:
     cpu_s: float
     frames: Counts
     cpu_s_by_thread: dict[str, float]  # threads grouped by name (a camera's or lane's number dropped)
+
+    def __add__(self, other: "Phase") -> "Phase":
+        groups = dict(self.cpu_s_by_thread)
+        for group, spent in other.cpu_s_by_thread.items():
+            groups[group] = round(groups.get(group, 0.0) + spent, 3)
+        by_cost = dict(sorted(groups.items(), key=lambda item: -item[1]))
+        return Phase(self.cpu_s + other.cpu_s, self.frames + other.frames, by_cost)
 
     def streams_per_core(self, fps: int) -> float | None:
         """Stream-seconds decoded (frames / fps) per CPU second."""
@@ -212,7 +225,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streams", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=8.0)
-    parser.add_argument("--window", type=float, default=40.0)
+    parser.add_argument("--window", type=float, default=20.0, help="seconds measured per phase and round")
+    parser.add_argument("--rounds", type=int, default=2, help="decode-only and analysed phases, alternated")
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=int, default=5)
     parser.add_argument(
@@ -243,51 +257,79 @@ def main() -> None:
     print(json.dumps(report(args, *phases)))
 
 
+@dataclass
+class Alerting:
+    """What the analysed phases raised and how fast it reached the push channel, over all rounds."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    alerts_raised: int = 0
+    detector_batches: int = 0
+    largest_batch: int = 0
+    detector_timeouts: int = 0
+
+
 def run_phases(
     args: argparse.Namespace, site: SiteConfig, data: Path, progress: Progress
-) -> tuple[Phase, Phase, list[float], AnalyticsWorker, int]:
-    """Decode only, then analysed, on the same cameras: (decoding, analysing, latencies, worker, timeouts)."""
-    rt = Runtime.build(Settings(data_dir=data))
-    try:
+) -> tuple[Phase, Phase, Alerting]:
+    """Decode only, then analysed, on the same cameras, `args.rounds` times over: the machine's speed drifts
+    over minutes (the same phase measured twice a minute apart differed by up to a fifth), and alternating the
+    phases lets both see the same drift. Each analysed round gets a fresh runtime (and so a fresh bus and push
+    listener), so that no console is listening while only decoding is measured."""
+    decoding = analysing = Phase(0.0, Counts(0), {})
+    alerting = Alerting()
+    with closing(Runtime.build(Settings(data_dir=data))) as rt:
         rt.directory.sync_centres(site, "bench")
         rt.cameras.sync_from_site(site, cli_principal("bench"))
-        urls = [c.sub_url for c in site.cameras]
+    urls = [c.sub_url for c in site.cameras]
+    for turn in range(1, args.rounds + 1):
+        decoding += decode_round(args, urls, progress, f"decode only ({turn}/{args.rounds})")
+        with closing(Runtime.build(Settings(data_dir=data))) as rt:
+            analysing += analysed_round(args, rt, site, progress, f"analysed ({turn}/{args.rounds})", alerting)
+    return decoding, analysing, alerting
 
-        stop, frames = threading.Event(), [0] * len(urls)
-        threads = decode_only(urls, stop, frames)
-        decoding = measure(args.warmup, args.window, progress, "decode only", lambda: Counts(sum(frames)))
+
+def decode_round(args: argparse.Namespace, urls: list[str], progress: Progress, label: str) -> Phase:
+    stop, frames = threading.Event(), [0] * len(urls)
+    threads = decode_only(urls, stop, frames)
+    try:
+        return measure(args.warmup, args.window, progress, label, lambda: Counts(sum(frames)))
+    finally:
         stop.set()
         for thread in threads:
             thread.join(10)
 
-        listener = PushListener(rt)
-        listener.thread.start()
-        listener.ready.wait(10)
-        worker = AnalyticsWorker(rt, site)
-        stop = threading.Event()
-        running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
-        running.start()
-        analysing = measure(args.warmup, args.window, progress, "analysed", lambda: worker_counts(worker))
-        timeouts = sum(r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values()))
+
+def analysed_round(
+    args: argparse.Namespace, rt: Runtime, site: SiteConfig, progress: Progress, label: str, alerting: Alerting
+) -> Phase:
+    listener = PushListener(rt)
+    listener.thread.start()
+    listener.ready.wait(10)
+    worker = AnalyticsWorker(rt, site)
+    stop = threading.Event()
+    running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
+    running.start()
+    try:
+        phase = measure(args.warmup, args.window, progress, label, lambda: worker_counts(worker))
+        alerting.detector_timeouts += sum(
+            r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values())
+        )
+    finally:
         stop.set()
         running.join(30)
         listener.close()
-    finally:
-        rt.close()
-    return decoding, analysing, listener.latencies_ms, worker, timeouts
-
-
-def report(
-    args: argparse.Namespace,
-    decoding: Phase,
-    analysing: Phase,
-    latencies_ms: list[float],
-    worker: AnalyticsWorker,
-    timeouts: int,
-) -> dict[str, object]:
-    decode_per_core, analysed_per_core = decoding.streams_per_core(args.fps), analysing.streams_per_core(args.fps)
-    latencies = np.array(latencies_ms) if latencies_ms else None
     lanes = list(worker.pool.lanes.values())
+    alerting.latencies_ms += listener.latencies_ms
+    alerting.alerts_raised += worker.alerts_raised
+    alerting.detector_batches += sum(lane.stats.batches for lane in lanes)
+    alerting.largest_batch = max([alerting.largest_batch, *(lane.stats.largest_batch for lane in lanes)])
+    return phase
+
+
+def report(args: argparse.Namespace, decoding: Phase, analysing: Phase, alerting: Alerting) -> dict[str, object]:
+    decode_per_core, analysed_per_core = decoding.streams_per_core(args.fps), analysing.streams_per_core(args.fps)
+    latencies_ms = alerting.latencies_ms
+    latencies = np.array(latencies_ms) if latencies_ms else None
     return {
         "streams_per_core": round(analysed_per_core, 2) if analysed_per_core else None,
         "decode_only_streams_per_core": round(decode_per_core, 2) if decode_per_core else None,
@@ -295,17 +337,18 @@ def report(
         "alert_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1) if latencies is not None else None,
         "alert_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies is not None else None,
         "alert_events": len(latencies_ms),
-        "alerts_raised": worker.alerts_raised,
+        "alerts_raised": alerting.alerts_raised,
         # the frames behind the figures: what the simulator delivered, and the share the analysis looked at
         "frames_decoded": {"decode_only": decoding.frames.decoded, "analysed": analysing.frames.decoded},
-        "expected_frames": args.streams * args.fps * args.window,
+        "expected_frames": args.streams * args.fps * args.window * args.rounds,
         "analysed_share": round(analysing.frames.analysed / analysing.frames.decoded, 3)
         if analysing.frames.decoded
         else None,
         "cpu_s_by_thread": {"decode_only": decoding.cpu_s_by_thread, "analysed": analysing.cpu_s_by_thread},
-        "detector_batches": sum(lane.stats.batches for lane in lanes),
-        "largest_batch": max((lane.stats.largest_batch for lane in lanes), default=0),
-        "detector_timeouts": timeouts,
+        "detector_batches": alerting.detector_batches,
+        "largest_batch": alerting.largest_batch,
+        "detector_timeouts": alerting.detector_timeouts,
+        "rounds": args.rounds,
         "streams": args.streams,
         "size": args.size,
         "fps": args.fps,
