@@ -7,6 +7,8 @@ motion, tracking and rules cost 0.91 ms alone and 0.41 ms when run right after a
 that arrive within a short window are therefore gathered and run together: 200 ms by default, which took
 bench/analytics.py's analysed throughput from 75-89 to 107-133 streams per core (ratio 0.40-0.55 against a
 noisy decode-only baseline, from 0.26-0.45) for an alert latency p99 of ~250 ms, half the 500 ms budget.
+Since the bench replays one recording to both phases (no live encoder sharing the cores) its ratio reads
+0.42-0.53, p99 230-380 ms: the decode-only side had been flattered less than it seemed.
 Each camera is served by one lane, so its frames stay in order and its pipeline is never run by two threads
 at once; with several lanes, the detector pool can batch their requests.
 
