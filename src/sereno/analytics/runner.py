@@ -8,7 +8,7 @@ that arrive within a short window are therefore gathered and run together: 200 m
 bench/analytics.py's analysed throughput from 75-89 to 107-133 streams per core (ratio 0.40-0.55 against a
 noisy decode-only baseline, from 0.26-0.45) for an alert latency p99 of ~250 ms, half the 500 ms budget.
 Since the bench replays one recording to both phases (no live encoder sharing the cores) its ratio reads
-0.42-0.53, p99 230-380 ms: the decode-only side had been flattered less than it seemed.
+0.42-0.53, p99 230-380 ms: the live encoders had made decoding look dearer than it is.
 Each camera is served by one lane, so its frames stay in order and its pipeline is never run by two threads
 at once; with several lanes, the detector pool can batch their requests.
 
