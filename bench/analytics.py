@@ -236,7 +236,6 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
     spec = StreamSpec(width, height, args.fps, 400)
     data = Path(tempfile.mkdtemp(prefix="sereno-bench-analytics-"))
-    cameras = [SimulatedCamera(f"cam-{i:03d}", "traffic", spec, spec) for i in range(args.streams)]
     # The progress bar's refresh thread runs in the measured process: off when nobody watches (refreshing into
     # a pipe cost 7 ms of CPU a second, a fifth of the decode-only phase's), and slow when somebody does.
     quiet = not sys.stderr.isatty()
@@ -247,7 +246,9 @@ def main() -> None:
             record_scene(spec, args.warmup + args.window + 8, recording, progress)
             server = SimulatedCameraServer([], clips={"scene": recording})
         else:
-            server = SimulatedCameraServer(cameras)
+            server = SimulatedCameraServer(
+                [SimulatedCamera(f"cam-{i:03d}", "traffic", spec, spec) for i in range(args.streams)]
+            )
         with server as sim:
             # Replayed, every camera plays the recording from its start, each client on its own (the simulator's
             # clip mounts), so the phase that connects later sees the same frames as the first.
