@@ -1,12 +1,13 @@
 """Motion on the luma plane, on synthetic streets: what moves is boxed where it is and nothing else is, at any
 sub stream size; the shrink is a block average; something that stops fades into the background while a
-passer-by does not; the tamper numbers (brightness, sharpness) read the picture."""
+passer-by does not; the tamper numbers (brightness, sharpness) read the picture, every few frames; a region is
+boxed whole and the smallest are dropped."""
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from sereno.analytics.motion import MotionConfig, MotionDetector
+from sereno.analytics.motion import MotionConfig, MotionDetector, _boxes
 from sereno.analytics.scene import Box, Luma
 
 W, H = 640, 360
@@ -56,7 +57,7 @@ def test_two_figures_apart_are_two_boxes_and_sizes_do_not_change_what_is_seen() 
 def test_the_shrink_is_a_block_average() -> None:
     rng = np.random.default_rng(1)
     luma: Luma = rng.integers(0, 256, (H, W), dtype=np.uint8)
-    small = MotionDetector(MotionConfig(work_width=160))._shrink(luma)
+    small = MotionDetector(MotionConfig(work_width=160)).shrink(luma)
     exact: npt.NDArray[np.float64] = luma.reshape(90, 4, 160, 4).mean(axis=(1, 3))
     assert small.shape == (90, 160) and np.abs(small - exact).max() <= 1.0
 
@@ -82,3 +83,25 @@ def test_brightness_and_sharpness_read_the_picture() -> None:
     flat = MotionDetector().update(np.full((H, W), 5, np.uint8))
     assert 60 < normal.mean_luma < 150 and normal.sharpness > 10
     assert flat.mean_luma == pytest.approx(5.0) and flat.sharpness == 0.0
+
+
+def test_brightness_and_sharpness_are_measured_every_few_frames_and_held_between() -> None:
+    motion = MotionDetector(MotionConfig(look_every=3))
+    seen = [motion.update(street(n) if n < 4 else np.full((H, W), 5, np.uint8)) for n in range(8)]
+    # frames 0 and 3 show the street, the lens is covered from frame 4: the next measurement (frame 6) sees it
+    assert all(m.mean_luma > 60 and m.sharpness > 10 for m in seen[:6])
+    assert all(m.mean_luma == pytest.approx(5.0) and m.sharpness == 0.0 for m in seen[6:])
+
+
+def test_regions_are_boxed_whole_and_the_smallest_dropped() -> None:
+    mask = np.zeros((90, 160), np.uint8)
+    mask[10:30, 20:40] = 1  # 400 px
+    mask[15:25, 25:35] = 0  # a still patch inside it: still one region, one box
+    mask[60:62, 100:102] = 1  # 4 px: under min_area
+    mask[50:80, 130:150] = 1  # 600 px, touching nothing else
+    boxes = _boxes(mask, 160, 90, min_area=10 / (160 * 90), changed=int(mask.sum()))
+    assert sorted((round(b.x0 * 160), round(b.y0 * 90), round(b.x1 * 160), round(b.y1 * 90)) for b in boxes) == [
+        (20, 10, 40, 30),
+        (130, 50, 150, 80),
+    ]
+    assert _boxes(np.zeros((90, 160), np.uint8), 160, 90, 0.001, changed=0) == []

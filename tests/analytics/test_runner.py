@@ -1,8 +1,10 @@
 """The analysis runner: frames gathered in a window and run back to back, each camera on one lane in order,
-a failing frame contained, a full queue turning frames away, and closing that runs what was queued."""
+a failing frame contained, a full queue turning frames away, closing that runs what was queued, and stepwise
+jobs taken through each step together."""
 
 import threading
 import time
+from collections.abc import Iterator
 
 from sereno.analytics.runner import AnalysisRunner
 
@@ -91,3 +93,49 @@ def test_closing_runs_what_was_queued_then_refuses() -> None:
     runner.close()
     assert ran == [0, 1, 2, 3, 4] and time.monotonic() - started < 5
     assert not runner.submit("a", lambda: None)
+
+
+def test_stepwise_jobs_go_through_each_step_together_a_cameras_frames_in_order() -> None:
+    runner = AnalysisRunner(gather_s=10.0)
+    log: list[str] = []
+
+    def frame(camera: str, n: int) -> Iterator[None]:
+        for step in ("motion", "track", "rules"):
+            log.append(f"{camera}{n}:{step}")
+            yield
+
+    for camera, n in (("a", 1), ("b", 1), ("a", 2), ("c", 1)):
+        assert runner.submit(camera, lambda c=camera, n=n: frame(c, n))  # type: ignore[misc]
+    runner.close()
+    first_wave = ["a1", "b1", "c1"]
+    assert log == [
+        *(f"{f}:motion" for f in first_wave),
+        *(f"{f}:track" for f in first_wave),
+        *(f"{f}:rules" for f in first_wave),
+        "a2:motion",  # a's second frame of the batch starts only once its first is done
+        "a2:track",
+        "a2:rules",
+    ]
+    assert (runner.stats.batches, runner.stats.jobs, runner.stats.failed) == (1, 4, 0)
+
+
+def test_a_stepwise_job_that_raises_midway_stops_alone() -> None:
+    runner = AnalysisRunner(gather_s=10.0)
+    log: list[str] = []
+
+    def broken() -> Iterator[None]:
+        log.append("broken:motion")
+        yield
+        raise RuntimeError("a rule with a bug")
+
+    def fine(camera: str) -> Iterator[None]:
+        for step in ("motion", "track", "rules"):
+            log.append(f"{camera}:{step}")
+            yield
+
+    runner.submit("a", broken)
+    runner.submit("b", lambda: fine("b"))
+    runner.submit("c", lambda: None)  # plain jobs and stepwise ones share a batch
+    runner.close()
+    assert log == ["broken:motion", "b:motion", "b:track", "b:rules"]
+    assert runner.stats.failed == 1 and runner.stats.jobs == 3

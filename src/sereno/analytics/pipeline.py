@@ -8,7 +8,7 @@ without them (tracks coast, rules see no new objects) and counted as a timeout, 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from sereno.analytics import detectors, rules
@@ -16,7 +16,7 @@ from sereno.analytics.detectors import Detector
 from sereno.analytics.motion import MotionDetector
 from sereno.analytics.pool import DetectionTimeout, DetectorPool
 from sereno.analytics.rules import Rule, RuleHit
-from sereno.analytics.scene import Luma, Scene
+from sereno.analytics.scene import Detection, Luma, Motion, Scene
 from sereno.analytics.tracking import Tracker
 from sereno.config.analytics import CameraAnalyticsConfig
 
@@ -85,10 +85,31 @@ class CameraAnalytics:
         return True
 
     def process(self, luma: Luma, captured_us: int) -> tuple[Scene, list[RuleHit]]:
+        """One frame's analysis from start to end: the steps of `steps`, run one after the other."""
+        steps = self.steps(luma, captured_us)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                outcome: tuple[Scene, list[RuleHit]] = done.value
+                return outcome
+
+    def steps(self, luma: Luma, captured_us: int) -> Generator[None, None, tuple[Scene, list[RuleHit]]]:
+        """The frame's analysis, pausing between motion, detection, tracking and rules, so that the runner can
+        take a batch of cameras through each step together (`runner.py` says why)."""
         self.stats.frames += 1
         self.last_frame_us = captured_us
         height, width = luma.shape
         motion = self.motion.update(luma)
+        yield
+        found = self._detect(luma, motion)
+        yield
+        tracks = self.tracker.update(found, captured_us)
+        yield
+        scene = Scene(self.camera_id, self.centre, captured_us, width, height, motion, found, tracks, luma)
+        return scene, self._apply(lambda rule: rule.evaluate(scene), captured_us)
+
+    def _detect(self, luma: Luma, motion: Motion) -> list[Detection]:
         try:
             found = self.detector.detect(luma, motion) if motion.boxes or self._detects_still() else []
         except DetectionTimeout:
@@ -98,9 +119,7 @@ class CameraAnalytics:
             found = []
             self._failed("detector", exc)
         self.stats.detections += len(found)
-        tracks = self.tracker.update(found, captured_us)
-        scene = Scene(self.camera_id, self.centre, captured_us, width, height, motion, found, tracks, luma)
-        return scene, self._apply(lambda rule: rule.evaluate(scene), captured_us)
+        return found
 
     def idle(self, now_us: int) -> list[RuleHit]:
         """While no frames come (stream down): rules about silence speak (camera offline)."""
