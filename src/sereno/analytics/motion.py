@@ -19,6 +19,8 @@ from pydantic import Field
 from sereno.analytics.scene import Box, Luma, Motion
 from sereno.config.base import StrictModel
 
+SLOW_LEARNING_EVERY = 10  # frames between the background's updates under moving things (see update)
+
 
 class MotionConfig(StrictModel):
     work_width: int = Field(default=160, ge=64, le=640, title="Analysis width (px)")
@@ -58,11 +60,13 @@ class MotionDetector:
         diff = cv2.absdiff(small, background)
         changes = (diff > cfg.threshold).view(np.uint8)  # bool is one byte of 0 or 1: a view, not a copy
         mask = changes if self._kernel is None else cv2.dilate(changes, self._kernel)
-        still = np.equal(mask, 0).view(np.uint8)
         # The background learns where nothing moves, and ten times slower under moving things (so a car that
         # parks becomes background eventually, a passer-by does not): background += rate * (frame - background).
-        cv2.accumulateWeighted(small, background, cfg.learning_rate, still)
-        cv2.accumulateWeighted(small, background, cfg.learning_rate * 0.1, mask)
+        # Under moving things the full rate is applied every tenth frame, which is the same learning within a
+        # hundredth (1 - 0.97 against 1 - 0.997^10 at the default rate) for one call a frame fewer.
+        cv2.accumulateWeighted(small, background, cfg.learning_rate, np.equal(mask, 0).view(np.uint8))
+        if self._frames % SLOW_LEARNING_EVERY == 0:
+            cv2.accumulateWeighted(small, background, cfg.learning_rate, mask)
         if self._reference is None and self._frames >= 25:
             self._reference = background.copy()
         height, width = small.shape

@@ -63,18 +63,18 @@ class AnalysisRunner:
 
     def submit(self, camera_id: str, job: Job) -> bool:
         """Queues `job` on the camera's lane; False when the runner is closed or too much already waits."""
-        with self._lock:
-            if self._closed:
-                return False
-            lane = self._lane_of.get(camera_id)
-            if lane is None:
-                lane = self._lane_of[camera_id] = len(self._lane_of) % len(self._queues)
-            waiting = self._queues[lane]
-            if waiting.qsize() >= self.max_waiting:
-                self.stats.turned_away += 1
-                return False
-            waiting.put((camera_id, job))
-            return True
+        lane = self._lane_of.get(camera_id)  # a camera's lane is chosen once, under the lock; read without it
+        if lane is None:
+            with self._lock:
+                lane = self._lane_of.setdefault(camera_id, len(self._lane_of) % len(self._queues))
+        waiting = self._queues[lane]
+        if self._closed:  # (a job racing close() lands after the lane's last item and is never run: it is stopping)
+            return False
+        if waiting.qsize() >= self.max_waiting:
+            self.stats.turned_away += 1
+            return False
+        waiting.put((camera_id, job))
+        return True
 
     def close(self, wait_s: float = 15.0) -> None:
         """Runs what is already queued, then stops the lanes."""

@@ -4,7 +4,7 @@ zone for a moment. The dwell keeps a shadow or a passing bird from becoming an a
 from pydantic import Field
 
 from sereno.analytics.rules import RuleConfig, RuleHit, Zone, inside
-from sereno.analytics.scene import Scene
+from sereno.analytics.scene import Scene, Track
 
 NAME = "intrusion"
 
@@ -23,35 +23,37 @@ class Intrusion:
         self._entered: dict[int, int] = {}  # track id -> when its feet entered
 
     def evaluate(self, scene: Scene) -> list[RuleHit]:
-        hits = []
+        """One hit a frame at most, for the object longest in the zone: every object in it would be the same
+        alert (the dedup key is the zone's), and the hits of the others would only be built to be dropped."""
+        zone, labels, now = self.config.zone, self.config.labels, scene.captured_us
         present = set()
+        longest: tuple[int, Track] | None = None  # (since, track) of the object longest in the zone
         for track in scene.tracks:
-            if self.config.labels and track.label not in self.config.labels:
+            if labels and track.label not in labels:
                 continue
-            if not inside(track.box.foot, self.config.zone):
+            if not inside(track.box.foot, zone):
                 self._entered.pop(track.id, None)
                 continue
             present.add(track.id)
-            since = self._entered.setdefault(track.id, scene.captured_us)
-            if scene.captured_us - since >= self.config.dwell_s * 1e6:
-                hits.append(
-                    RuleHit(
-                        NAME,
-                        f"{self.config.name or 'Intrusion'}: {track.label} in the zone",
-                        self.config.severity,
-                        f"{scene.camera_id}:{NAME}:{self.config.name}",
-                        self.config.cooldown_s,
-                        {
-                            "track": track.id,
-                            "label": track.label,
-                            "inside_s": round((scene.captured_us - since) / 1e6, 1),
-                        },
-                        track.box.foot,
-                    )
-                )
+            since = self._entered.setdefault(track.id, now)
+            if longest is None or since < longest[0]:
+                longest = (since, track)
         for gone in set(self._entered) - present:
             del self._entered[gone]
-        return hits
+        if longest is None or now - longest[0] < self.config.dwell_s * 1e6:
+            return []
+        since, track = longest
+        return [
+            RuleHit(
+                NAME,
+                f"{self.config.name or 'Intrusion'}: {track.label} in the zone",
+                self.config.severity,
+                f"{scene.camera_id}:{NAME}:{self.config.name}",
+                self.config.cooldown_s,
+                {"track": track.id, "label": track.label, "inside_s": round((now - since) / 1e6, 1)},
+                track.box.foot,
+            )
+        ]
 
     def silence(self, camera_id: str, now_us: int, last_frame_us: int | None) -> list[RuleHit]:
         return []
