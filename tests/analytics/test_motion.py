@@ -3,6 +3,7 @@ sub stream size; the shrink is a block average; something that stops fades into 
 passer-by does not; the tamper numbers (brightness, sharpness) read the picture, every few frames; a region is
 boxed whole and the smallest are dropped."""
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -105,3 +106,17 @@ def test_regions_are_boxed_whole_and_the_smallest_dropped() -> None:
         (130, 50, 150, 80),
     ]
     assert _boxes(np.zeros((90, 160), np.uint8), 160, 90, 0.001, changed=0) == []
+
+
+@pytest.mark.parametrize("grown_px", [0, 1, 2, 4])
+def test_regions_of_a_grown_mask_are_dropped_by_the_same_count_whether_counted_or_bounded(grown_px: int) -> None:
+    rng = np.random.default_rng(grown_px)
+    size = 2 * grown_px + 1
+    for _ in range(40):
+        changes = (rng.random((90, 160)) < 0.004).astype(np.uint8)
+        mask = cv2.dilate(changes, np.ones((size, size), np.uint8)) if grown_px else changes
+        for min_px in (3, 12, 40, 90):
+            area = min_px / (160 * 90)
+            bounded = _boxes(mask, 160, 90, area, int(mask.sum()), grown_px)
+            counted = _boxes(mask, 160, 90, area, int(mask.sum()), grown_px=-1)  # no lower bound: always counts
+            assert bounded == counted

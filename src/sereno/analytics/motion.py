@@ -73,7 +73,7 @@ class MotionDetector:
         changed = cv2.countNonZero(mask)
         mean_luma, sharpness = self._looks(grey)
         return Motion(
-            boxes=_boxes(mask, width, height, cfg.min_area, changed),
+            boxes=_boxes(mask, width, height, cfg.min_area, changed, cfg.dilate_px),
             fraction=changed / mask.size,
             mean_luma=mean_luma,
             sharpness=sharpness,
@@ -123,15 +123,19 @@ class MotionDetector:
         return self._last_shift
 
 
-def _boxes(mask: np.ndarray, width: int, height: int, min_area: float, changed: int) -> list[Box]:
+def _boxes(mask: np.ndarray, width: int, height: int, min_area: float, changed: int, grown_px: int = 0) -> list[Box]:
     """Moving regions (8-connected) as boxes, the smallest dropped.
 
     Outer outlines rather than labelled components: on a 160 x 90 mask `findContours` costs half of
     `connectedComponentsWithStats`, which labels every pixel and gathers statistics nothing here reads (the
-    same boxes on the simulator's traffic scene, frame for frame). A region's size is the count of changed
-    pixels inside its box; the box's own area bounds it from above, so most small regions are dropped without
-    counting. A region lying in the hole of another (a ring of change around a still patch) belongs to the
-    outer one's box instead of getting its own."""
+    same boxes on the simulator's traffic scene, frame for frame). A region lying in the hole of another (a
+    ring of change around a still patch) belongs to the outer one's box instead of getting its own.
+
+    A region's size is the count of changed pixels inside its box, and counting is mostly avoidable: the box's
+    area bounds it from above, and a mask grown by `grown_px` (the dilation) from below. A connected region has
+    a pixel in every column and row its box spans, and each came from a change grown by `grown_px` on every
+    side, so at least grown_px + 1 of that column's (row's) pixels are the region's, even at the picture's
+    edge: the count is at least (grown_px + 1) * max(w, h). Only a region between both bounds is counted."""
     if not changed:
         return []
     min_px = min_area * width * height
@@ -139,7 +143,9 @@ def _boxes(mask: np.ndarray, width: int, height: int, min_area: float, changed: 
     boxes = []
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
-        if w * h < min_px or (min_px > 0 and cv2.countNonZero(mask[y : y + h, x : x + w]) < min_px):
+        if w * h < min_px:
+            continue
+        if (grown_px + 1) * max(w, h) < min_px and cv2.countNonZero(mask[y : y + h, x : x + w]) < min_px:
             continue
         boxes.append(Box(x / width, y / height, (x + w) / width, (y + h) / height))
     return boxes

@@ -128,7 +128,7 @@ class CameraAnalytics:
     def _apply(self, ask: Callable[[Rule], list[RuleHit]], at_us: int) -> list[RuleHit]:
         hits: list[RuleHit] = []
         for rule in self.rules:
-            if not rule.config.active(at_us, self.timezone):
+            if rule.config.schedule and not rule.config.active(at_us, self.timezone):
                 continue
             try:
                 hits += ask(rule)

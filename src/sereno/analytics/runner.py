@@ -25,7 +25,6 @@ rather than holding decoded pictures without end.
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -54,6 +53,7 @@ class AnalysisRunner:
         self._lane_of: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._closing = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-lane-{i}", daemon=True)
             for i, q in enumerate(self._queues)
@@ -82,25 +82,32 @@ class AnalysisRunner:
             self._closed = True
             for waiting in self._queues:
                 waiting.put(None)
+            self._closing.set()
         for thread in self._threads:
             thread.join(wait_s)
 
     def _run(self, waiting: "queue.SimpleQueue[Queued | None]") -> None:
+        """Waits for a frame, sleeps out the window, then takes everything that came meanwhile.
+
+        Sleeping rather than waiting on the queue for each frame: nobody waits on the queue during the window,
+        so a camera's put wakes no thread, and the lane wakes once a batch instead of once a frame (8 cameras,
+        A/B in one run: the lane 0.53 ms a frame against 0.66, the bench's ratio 0.528 against 0.474). Closing
+        cuts the sleep short."""
         while True:
             first = waiting.get()
             if first is None:
                 return
+            self._closing.wait(self.gather_s)  # set by close(), which must not wait out a window
             batch, closing = [first], False
-            deadline = time.monotonic() + self.gather_s
-            while (left := deadline - time.monotonic()) > 0:
+            while True:
                 try:
-                    job = waiting.get(timeout=left)
+                    queued = waiting.get_nowait()
                 except queue.Empty:
                     break
-                if job is None:
+                if queued is None:
                     closing = True
                     break
-                batch.append(job)
+                batch.append(queued)
             self._execute(batch)
             if closing:
                 return

@@ -28,14 +28,17 @@ class Tamper:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._baseline: list[float] = []
+        self._normal: float | None = None  # the camera's normal sharpness, once learned
         self._since: dict[Kind, int] = {}
 
     def evaluate(self, scene: Scene) -> list[RuleHit]:
         motion, cfg = scene.motion, self.config
-        if len(self._baseline) < cfg.learn_frames:
+        if self._normal is None:
             self._baseline.append(motion.sharpness)
-            return []
-        normal = sorted(self._baseline)[len(self._baseline) // 2]
+            if len(self._baseline) < cfg.learn_frames:
+                return []
+            self._normal = sorted(self._baseline)[len(self._baseline) // 2]  # learned once: the median
+        normal = self._normal
         covered = motion.mean_luma < cfg.dark_luma or (motion.sharpness < normal * 0.05 and motion.fraction > 0.5)
         # A covered lens shows no picture to judge focus or position by: it has no edges, and the phase
         # correlation of a blank frame reports any shift. One alert, for what happened, not three.
