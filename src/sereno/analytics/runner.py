@@ -8,7 +8,10 @@ that arrive within a short window are therefore gathered and run together: 200 m
 bench/analytics.py's analysed throughput from 75-89 to 107-133 streams per core (ratio 0.40-0.55 against a
 noisy decode-only baseline, from 0.26-0.45) for an alert latency p99 of ~250 ms, half the 500 ms budget.
 Since the bench replays one recording to both phases (no live encoder sharing the cores) its ratio reads
-0.42-0.53, p99 230-380 ms: the live encoders had made decoding look dearer than it is.
+0.42-0.53, p99 230-380 ms: the live encoders had made decoding look dearer than it is. With the stepwise jobs
+and the sleeping window below (and the decoding thread handing frames on untouched, see stream.py) analysed
+throughput rose to 133-141 streams per core, the ratio 0.43-0.53 (median ~0.46: the decode-only baseline
+swings 281-329 between runs).
 Each camera is served by one lane, so its frames stay in order and its pipeline is never run by two threads
 at once; with several lanes, the detector pool can batch their requests.
 
