@@ -10,8 +10,8 @@ noisy decode-only baseline, from 0.26-0.45) for an alert latency p99 of ~250 ms,
 Since the bench replays one recording to both phases (no live encoder sharing the cores) its ratio reads
 0.42-0.53, p99 230-380 ms: the live encoders had made decoding look dearer than it is. With the stepwise jobs
 and the sleeping window below (and the decoding thread handing frames on untouched, see stream.py) analysed
-throughput rose to 133-141 streams per core, the ratio 0.43-0.53 (median ~0.46: the decode-only baseline
-swings 281-329 between runs).
+throughput rose to 128-169 streams per core and the bench's ratio reads 0.43-0.48 (0.44-0.53 when variants are
+compared within one run); the machine's speed moves both phases, decode-only reading 271-378 between runs.
 Each camera is served by one lane, so its frames stay in order and its pipeline is never run by two threads
 at once; with several lanes, the detector pool can batch their requests.
 
