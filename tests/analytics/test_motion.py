@@ -58,7 +58,7 @@ def test_two_figures_apart_are_two_boxes_and_sizes_do_not_change_what_is_seen() 
 def test_the_shrink_is_a_block_average() -> None:
     rng = np.random.default_rng(1)
     luma: Luma = rng.integers(0, 256, (H, W), dtype=np.uint8)
-    small = MotionDetector(MotionConfig(work_width=160)).shrink(luma)
+    small = MotionDetector(MotionConfig(work_width=160))._shrink(luma)
     exact: npt.NDArray[np.float64] = luma.reshape(90, 4, 160, 4).mean(axis=(1, 3))
     assert small.shape == (90, 160) and np.abs(small - exact).max() <= 1.0
 

@@ -51,7 +51,7 @@ class MotionDetector:
 
     def update(self, luma: Luma) -> Motion:
         cfg = self.config
-        grey = self.shrink(luma)
+        grey = self._shrink(luma)
         small = grey.astype(np.float32)
         if self._background is None or self._background.shape != small.shape:
             self._background, self._reference, self._frames = small.copy(), None, 0
@@ -80,8 +80,7 @@ class MotionDetector:
             shift=self._shift(small, changed / mask.size),
         )
 
-    def shrink(self, luma: Luma) -> np.ndarray:
-        """The picture at the analysis width: what `update` works on, and all it needs of a frame."""
+    def _shrink(self, luma: Luma) -> np.ndarray:
         height, width = luma.shape
         target = self.config.work_width
         image: np.ndarray = luma

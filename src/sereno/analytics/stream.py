@@ -29,7 +29,7 @@ import numpy as np
 
 from sereno.analytics.pipeline import CameraAnalytics
 from sereno.analytics.rules import RuleHit
-from sereno.analytics.runner import AnalysisRunner
+from sereno.analytics.runner import AnalysisRunner, Job
 from sereno.analytics.scene import Luma, Scene
 from sereno.cameras.service import CameraView, StreamCredentials
 from sereno.core.clock import Clock
@@ -136,7 +136,7 @@ class AnalyticsStream:
                     if self.analytics.due(now):
                         self._run_analysis(functools.partial(self._analyse, frame, now))
 
-    def _run_analysis(self, job: Callable[[], Iterator[None] | None]) -> None:
+    def _run_analysis(self, job: Job) -> None:
         """On this thread, or on the runner's lane for this camera (so the pipeline is never run twice at once)."""
         if self._runner is None:
             for _step in job() or ():
