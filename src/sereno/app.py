@@ -110,4 +110,6 @@ class Runtime:
     def close(self) -> None:
         self.intake.close()
         self.audit.close()
+        self.ingest.close()
+        self.alerts.close()
         self.db.dispose()

@@ -25,3 +25,13 @@ def test_reports_replace_the_previous_and_are_scoped(rt: Runtime, admin: Princip
     assert rt.ingest.health(admin, "cam-s")[0].state is StreamState.DOWN
     with pytest.raises(NotFound):
         rt.ingest.health(north, "cam-s")
+
+
+def test_a_report_replaces_every_field_and_keeps_streams_apart(rt: Runtime, admin: Principal) -> None:
+    add_camera(rt, admin, "cam-n", "north")
+    failing = StreamHealth("cam-n", "main", StreamState.DOWN, 0.0, 0.0, None, 3, "connection refused", 2, 7)
+    sub = StreamHealth("cam-n", "sub", StreamState.STREAMING, 5.0, 400.0, 11, 0, None, 0, 0)
+    rt.ingest.report([failing, sub])
+    recovered = StreamHealth("cam-n", "main", StreamState.STREAMING, 25.0, 4000.0, 99, 0, None, 3, 0)
+    rt.ingest.report([recovered])
+    assert rt.ingest.health(admin, "cam-n") == [recovered, sub]

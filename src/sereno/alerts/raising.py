@@ -29,6 +29,7 @@ from sereno.core.auth.permissions import Role
 from sereno.core.auth.principal import Principal
 from sereno.core.clock import Clock
 from sereno.core.db import Database
+from sereno.core.direct import DirectCursor, DirectWriter
 from sereno.core.errors import Invalid
 from sereno.core.messages import Message
 from sereno.privacy.ring import FrameRing, LiveFrame
@@ -79,6 +80,10 @@ class AlertRaiser:
         self._publish = publish
         self._recent: dict[RecentKey, tuple[str, float]] = {}  # -> alert id, when its inputs were checked
         self._cameras_seen: dict[str, tuple[CameraView, float]] = {}  # -> the camera, when it was looked up
+        self._writer = DirectWriter(db)
+
+    def close(self) -> None:
+        self._writer.close()
 
     def raise_alert(self, alert: AlertInput) -> AlertView:
         """A new alert (with its snapshot, published as AlertRaised) or, within the cooldown, one more
@@ -139,7 +144,9 @@ class AlertRaiser:
         return view
 
     def _repeat_known(self, alert: AlertInput, at: int) -> AlertView | None:
-        """One more occurrence of an alert this service raised or repeated recently, as one UPDATE.
+        """One more occurrence of an alert this service raised or repeated recently, as one UPDATE on the
+        capability's own connection (`core/direct.py`: through the session it cost ~0.5 ms, a tenth of it the
+        UPDATE).
 
         A rule seeing the same thing reports it every few seconds for as long as it lasts; the first raise
         looked the camera up, checked its centre and searched for the alert, and a repeat of the same inputs
@@ -155,13 +162,17 @@ class AlertRaiser:
         alert_id, checked = known
         if time.monotonic() - checked > REVALIDATE_S:
             return None
-        since = self._cooldown_start(alert, at)
-        with self._db.write() as s:
-            row = s.execute(_REPEAT, {"alert_id": alert_id, "since": since, "at": at}).first()
-        view = view_of(Alert(**row._mapping)) if row is not None else None
-        if view is None:
+        params = {"alert_id": alert_id, "since": self._cooldown_start(alert, at), "at": at}
+
+        def repeat(cur: DirectCursor) -> tuple[Any, ...] | None:
+            cur.execute(_REPEAT_SQL, params)
+            return cur.fetchone()
+
+        row = self._writer.transaction(repeat)
+        if row is None:
             self._recent.pop(recent_key, None)
             return None
+        view = view_of(Alert(**dict(zip(_COLUMNS, row, strict=True))))
         self._changed(view, "repeated")
         return view
 
@@ -256,6 +267,16 @@ _REPEAT = (
         last_us=case((_ALERTS.c.last_us < bindparam("at"), bindparam("at")), else_=_ALERTS.c.last_us),
     )
     .returning(*_ALERTS.c)
+)
+
+# The same UPDATE as SQL text, for the direct writer: the repeat of a standing alert is the hot path.
+_COLUMNS = [c.name for c in _ALERTS.columns]
+# Names from the table's model and the ACTIVE constant, no input: not an injection (S608).
+_REPEAT_SQL = (
+    f"UPDATE {_ALERTS.name} SET occurrences = occurrences + 1, "  # noqa: S608
+    "last_us = CASE WHEN last_us < :at THEN :at ELSE last_us END "
+    f"WHERE id = :alert_id AND status IN ({', '.join(repr(status) for status in ACTIVE)}) AND last_us >= :since "
+    f"RETURNING {', '.join(_COLUMNS)}"
 )
 
 

@@ -79,6 +79,9 @@ class AlertService:
         occurrence of the alert already there (published as AlertChanged "repeated"): see raising.py."""
         return self._raiser.raise_alert(alert)
 
+    def close(self) -> None:
+        self._raiser.close()
+
     # reading -------------------------------------------------------------------------------------------
 
     def get(self, viewer: Principal, alert_id: str) -> AlertView:

@@ -1,11 +1,18 @@
-"""Stream health: written by the recorders, read by people through the camera's visibility rules."""
+"""Stream health: written by the recorders and analytics workers, read by people through the camera's
+visibility rules.
 
-from sqlalchemy import delete, insert, select, tuple_
+Every worker reports all its streams every couple of seconds, so the report is an upsert through the
+capability's own DBAPI connection (`core/direct.py`): through the ORM it cost ~2 ms of the worker's CPU for 8
+streams, a few percent of what analysing them costs.
+"""
+
+from sqlalchemy import select
 
 from sereno.cameras.service import CameraService
 from sereno.core.auth.principal import Principal
 from sereno.core.clock import Clock
 from sereno.core.db import Database
+from sereno.core.direct import DirectWriter
 from sereno.ingest.health import StreamHealth, StreamState
 from sereno.ingest.models import StreamHealthRow
 
@@ -15,9 +22,10 @@ class IngestService:
         self._db = db
         self._clock = clock
         self._cameras = cameras
+        self._writer = DirectWriter(db)
 
     def report(self, healths: list[StreamHealth]) -> None:
-        """One statement per batch (a recorder reports every stream every few seconds)."""
+        """The streams' latest health, replacing what was reported before, in one transaction."""
         if not healths:
             return
         now = self._clock.now_us()
@@ -37,12 +45,10 @@ class IngestService:
             }
             for h in healths
         ]
-        keys = [(h.camera_id, h.stream) for h in healths]
-        with self._db.write() as s:
-            s.execute(
-                delete(StreamHealthRow).where(tuple_(StreamHealthRow.camera_id, StreamHealthRow.stream).in_(keys))
-            )
-            s.execute(insert(StreamHealthRow), rows)
+        self._writer.transaction(lambda cur: cur.executemany(_UPSERT, rows))
+
+    def close(self) -> None:
+        self._writer.close()
 
     def health(self, viewer: Principal, camera_id: str) -> list[StreamHealth]:
         self._cameras.get(viewer, camera_id)  # NotFound unless visible
@@ -72,3 +78,12 @@ def _health(r: StreamHealthRow) -> StreamHealth:
         reconnects=r.reconnects,
         packets_lost=r.packets_lost,
     )
+
+
+_COLUMNS = [c.name for c in StreamHealthRow.__table__.columns]
+_UPSERT = (  # names from the table's model, no input: not an injection (S608)
+    f"INSERT INTO {StreamHealthRow.__tablename__} ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    "ON CONFLICT (camera_id, stream) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("camera_id", "stream"))
+)
