@@ -139,3 +139,40 @@ def test_a_stepwise_job_that_raises_midway_stops_alone() -> None:
     runner.close()
     assert log == ["broken:motion", "b:motion", "b:track", "b:rules"]
     assert runner.stats.failed == 1 and runner.stats.jobs == 3
+
+
+def test_a_batch_runs_once_every_camera_of_the_last_one_has_a_frame_not_at_the_end_of_the_window() -> None:
+    runner = AnalysisRunner(gather_s=0.2)
+    try:
+        first = threading.Event()
+        runner.submit("a", lambda: None)
+        runner.submit("b", first.set)
+        wait_for(first)  # the first batch waits out its window: nobody is expected yet
+        runner.gather_s = 30.0  # from here on only a complete round ends the wait within the test's time
+        second, ran = threading.Event(), []
+        runner.submit("b", lambda: ran.append("b"))
+        assert not second.wait(0.3)  # a has not come again: the round is open
+        runner.submit("a", second.set)
+        wait_for(second)
+        assert ran == ["b"] and runner.stats.batches == 2
+    finally:
+        runner.close()
+
+
+def test_a_camera_missing_from_a_batch_is_not_waited_for_in_the_next() -> None:
+    runner = AnalysisRunner(gather_s=0.2)
+    try:
+        done = threading.Event()
+        runner.submit("gone", lambda: None)
+        runner.submit("a", done.set)
+        wait_for(done)
+        done.clear()
+        runner.submit("a", done.set)  # "gone" sends nothing: this batch ends with the window
+        wait_for(done)
+        done.clear()
+        runner.gather_s = 30.0
+        runner.submit("a", done.set)  # the last batch was only "a": its frame completes the round
+        wait_for(done)
+        assert runner.stats.batches == 3
+    finally:
+        runner.close()
