@@ -1,5 +1,6 @@
 """The analytics worker over real RTSP: simulated cameras through decode, motion, tracking and rules to alerts
-in the database; an empty scene raises nothing; a camera whose stream drops raises camera-offline."""
+in the database; an empty scene raises nothing; a camera whose stream drops raises camera-offline. And the
+process settings that shape a worker reach it."""
 
 import threading
 import time
@@ -9,13 +10,14 @@ import pytest
 
 from sereno.analytics.worker import AnalyticsWorker
 from sereno.app import Runtime
-from sereno.config.analytics import CameraAnalyticsConfig
+from sereno.config.analytics import AnalyticsSettings, CameraAnalyticsConfig, DetectorPoolConfig
+from sereno.config.settings import Settings
 from sereno.config.site import SiteConfig
 from sereno.core.auth.principal import cli_principal
 from sereno.sim.cameras import SimulatedCamera, SimulatedCameraServer, StreamSpec, gstreamer_available
 from sereno.sim.demo import simulated_site
 
-pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer's RTSP server is not installed")
+needs_rtsp = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer's RTSP server is not installed")
 SPEC = StreamSpec(320, 180, 10, 200)
 EVERYWHERE = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 
@@ -49,6 +51,7 @@ def wait_for(check: "object", seconds: float = 30.0) -> None:
     raise AssertionError("timed out")
 
 
+@needs_rtsp
 def test_moving_scenes_alert_an_empty_one_does_not_and_a_dropped_stream_is_offline(
     live_rt: Runtime, city: tuple[SimulatedCameraServer, SiteConfig]
 ) -> None:
@@ -74,3 +77,18 @@ def test_moving_scenes_alert_an_empty_one_does_not_and_a_dropped_stream_is_offli
     moving = next(a for a in alerts if a.camera_id == "cam-av-10-agosto")
     assert moving.centre == "north" and moving.title == "Closed area: moving in the zone"
     assert worker.alerts_raised >= 1
+
+
+def test_the_round_window_and_the_detector_pool_come_from_the_process_settings(
+    settings: Settings, site: SiteConfig
+) -> None:
+    tuned = AnalyticsSettings(gather_ms=80, pool=DetectorPoolConfig(timeout_s=3.0, max_batch=4))
+    rt = Runtime.build(settings.model_copy(update={"analytics": tuned}))
+    try:
+        worker = AnalyticsWorker(rt, site.model_copy(update={"analytics": []}))
+        worker.start()
+        assert worker.runner is not None and worker.runner.gather_s == pytest.approx(0.08)
+        assert worker.pool.config.timeout_s == 3.0 and worker.pool.config.max_batch == 4
+        worker.close()
+    finally:
+        rt.close()

@@ -18,3 +18,13 @@ def test_environment_sets_fields_and_nested_sections(monkeypatch: pytest.MonkeyP
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(data_dirr="x")  # type: ignore[call-arg]
+
+
+def test_analytics_workers_are_tuned_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERENO_ANALYTICS__GATHER_MS", "120")
+    monkeypatch.setenv("SERENO_ANALYTICS__POOL__TIMEOUT_S", "2.5")
+    settings = Settings()
+    assert settings.analytics.gather_ms == 120
+    assert settings.analytics.pool.timeout_s == 2.5
+    with pytest.raises(ValidationError):
+        Settings(analytics={"gather_ms": -1})

@@ -46,7 +46,7 @@ class AnalyticsWorker:
     def __init__(self, rt: Runtime, site: SiteConfig, pool: DetectorPoolConfig | None = None) -> None:
         self.rt = rt
         self.site = site
-        self.pool = DetectorPool(pool)
+        self.pool = DetectorPool(pool or rt.settings.analytics.pool)
         self.runner: AnalysisRunner | None = None  # made in start(), once the cameras' detectors are known
         self.running: dict[str, Running] = {}
         self.alerts_raised = 0
@@ -65,7 +65,10 @@ class AnalyticsWorker:
             timezone = zones.get(camera.centre, "UTC")  # detectors load here: a model that cannot, stops all
             chosen.append((camera, CameraAnalytics(camera.id, camera.centre, timezone, entry, pool=self.pool)))
         # One lane keeps the analysis warm; a batching detector needs frames of several cameras at once.
-        self.runner = AnalysisRunner(lanes=max(1, min(len(chosen), self.pool.frames_at_once())))
+        self.runner = AnalysisRunner(
+            lanes=max(1, min(len(chosen), self.pool.frames_at_once())),
+            gather_s=self.rt.settings.analytics.gather_ms / 1000,
+        )
         for camera, analytics in chosen:
             self.running[camera.id] = self._start(camera, analytics, self.runner)
 

@@ -43,6 +43,21 @@ class DetectorPoolConfig(StrictModel):
     threads: int = Field(default=1, ge=1, le=16, title="Batches run at once per detector")
 
 
+class AnalyticsSettings(StrictModel):
+    """How an analytics worker process runs its cameras' analysis (process settings, not the site file: the
+    same site runs on a laptop and on a rack of workers)."""
+
+    gather_ms: float = Field(
+        default=200.0,
+        ge=0,
+        le=1000,
+        title="Longest wait for a round of frames (ms)",
+        description="Frames are analysed a round at a time (one of each camera) for warm caches; a late or "
+        "silent camera holds a round at most this long, which adds to the alert latency",
+    )
+    pool: DetectorPoolConfig = Field(default_factory=DetectorPoolConfig, title="Shared detectors")
+
+
 class CameraAnalyticsConfig(StrictModel):
     camera: str = Field(title="Camera id")
     detector: DetectorChoice = Field(default_factory=DetectorChoice, title="Detector")

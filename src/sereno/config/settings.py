@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sereno.config.alerts import AlertSettings
+from sereno.config.analytics import AnalyticsSettings
 from sereno.config.auth import AuthSettings
 from sereno.config.avl import AvlSettings
 from sereno.config.console import ConsoleSettings
@@ -37,6 +38,7 @@ class Settings(BaseSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings, title="Authentication")
     alerts: AlertSettings = Field(default_factory=AlertSettings, title="Alerts")
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings, title="Video analytics workers")
     recording: RecordingSettings = Field(default_factory=RecordingSettings, title="Recording")
     avl: AvlSettings = Field(default_factory=AvlSettings, title="Unit positions over MQTT (AVL)")
     console: ConsoleSettings = Field(default_factory=ConsoleSettings, title="Operator console")
