@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text
 
 from sereno.alerts.events import AlertChange, AlertChanged, AlertRaised
 from sereno.alerts.models import Alert
@@ -256,28 +256,19 @@ class AlertRaiser:
         self._publish(changed_message(view, change))
 
 
-# One more occurrence of a known alert, if it is still active and within its cooldown. Built once: building
-# the statement cost more than running it.
+# One more occurrence of a known alert, if it is still active and within its cooldown: SQL text written once,
+# run by the direct writer on the hot path (a repeat) and inside the session on the full path (under the
+# alert's serialising lock). Names from the table's model and the ACTIVE constant, no input: not an injection.
 _ALERTS = cast(Table, Alert.__table__)
-_REPEAT = (
-    update(_ALERTS)
-    .where(_ALERTS.c.id == bindparam("alert_id"), _ALERTS.c.status.in_(ACTIVE), _ALERTS.c.last_us >= bindparam("since"))
-    .values(
-        occurrences=_ALERTS.c.occurrences + 1,
-        last_us=case((_ALERTS.c.last_us < bindparam("at"), bindparam("at")), else_=_ALERTS.c.last_us),
-    )
-    .returning(*_ALERTS.c)
-)
-
-# The same UPDATE as SQL text, for the direct writer: the repeat of a standing alert is the hot path.
 _COLUMNS = [c.name for c in _ALERTS.columns]
-# Names from the table's model and the ACTIVE constant, no input: not an injection (S608).
+_ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
 _REPEAT_SQL = (
     f"UPDATE {_ALERTS.name} SET occurrences = occurrences + 1, "  # noqa: S608
     "last_us = CASE WHEN last_us < :at THEN :at ELSE last_us END "
-    f"WHERE id = :alert_id AND status IN ({', '.join(repr(status) for status in ACTIVE)}) AND last_us >= :since "
+    f"WHERE id = :alert_id AND status IN ({_ACTIVE_SQL}) AND last_us >= :since "
     f"RETURNING {', '.join(_COLUMNS)}"
 )
+_REPEAT = text(_REPEAT_SQL)
 
 
 def _dedup_key(alert: AlertInput, centre: str) -> str:

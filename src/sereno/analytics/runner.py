@@ -54,7 +54,7 @@ class RunnerStats:
 
 class _Lane:
     """One lane's queue and the round it is gathering: the cameras with a frame waiting since the last batch,
-    against those of the last batch, whose frames are expected again (see AnalysisRunner._gather)."""
+    against those of the last batch, whose frames are expected again (see AnalysisRunner._run)."""
 
     def __init__(self) -> None:
         self.waiting: queue.SimpleQueue[Queued | None] = queue.SimpleQueue()

@@ -21,7 +21,6 @@ from sereno.analytics.scene import Scene
 from sereno.analytics.stream import AnalyticsStream
 from sereno.app import Runtime
 from sereno.cameras.service import CameraView
-from sereno.config.analytics import DetectorPoolConfig
 from sereno.config.site import SiteConfig
 from sereno.ingest.backoff import Backoff
 
@@ -43,10 +42,10 @@ class Running:
 
 
 class AnalyticsWorker:
-    def __init__(self, rt: Runtime, site: SiteConfig, pool: DetectorPoolConfig | None = None) -> None:
+    def __init__(self, rt: Runtime, site: SiteConfig) -> None:
         self.rt = rt
         self.site = site
-        self.pool = DetectorPool(pool or rt.settings.analytics.pool)
+        self.pool = DetectorPool(rt.settings.analytics.pool)
         self.runner: AnalysisRunner | None = None  # made in start(), once the cameras' detectors are known
         self.running: dict[str, Running] = {}
         self.alerts_raised = 0
