@@ -50,7 +50,7 @@ class RuleConfig(StrictModel):
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built on every frame a rule speaks (see scene.py)
 class RuleHit:
     rule: str  # the plugin's NAME
     title: str
@@ -112,14 +112,28 @@ def _polygon(points: list[Point]) -> list[Point]:
 Zone = Annotated[list[Point], AfterValidator(_polygon)]
 
 
-def inside(point: Point, polygon: list[Point]) -> bool:
-    """Ray casting, in normalised picture coordinates."""
-    x, y = point
-    hit = False
-    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
-        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
-            hit = not hit
-    return hit
+class Region:
+    """A zone prepared for the point-in-zone test (ray casting, in normalised picture coordinates).
+
+    Zone rules ask it for every track of every frame, so each edge's slope is worked out once, here, rather
+    than on every question."""
+
+    __slots__ = ("_edges",)
+
+    def __init__(self, polygon: list[Point]) -> None:
+        # (x0, y0, y1, dx/dy) per edge; a horizontal edge never meets a horizontal ray, its slope is unused
+        self._edges = tuple(
+            (x0, y0, y1, (x1 - x0) / (y1 - y0) if y1 != y0 else 0.0)
+            for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True)
+        )
+
+    def contains(self, point: Point) -> bool:
+        x, y = point
+        hit = False
+        for x0, y0, y1, slope in self._edges:
+            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * slope:
+                hit = not hit
+        return hit
 
 
 def _parse_window(window: str) -> tuple[time, time]:

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sereno.analytics.rules import RuleConfig, RuleHit, Severity, Zone, inside
+from sereno.analytics.rules import Region, RuleConfig, RuleHit, Severity, Zone
 from sereno.analytics.scene import Point, Scene
 
 NAME = "crowd-density"
@@ -53,6 +53,7 @@ class CrowdDensity:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._zone = Region(config.zone)
         self._counts: deque[tuple[int, int]] = deque()  # (time, people in the area), the last window_s
         self._since_us: int | None = None  # start of the current unbroken run of frames
 
@@ -63,7 +64,7 @@ class CrowdDensity:
             self._counts.clear()  # a gap (camera down, schedule off): old counts say nothing about now
         if not self._counts:
             self._since_us = now
-        count = sum(1 for t in scene.tracks if t.label in cfg.labels and inside(t.box.foot, cfg.zone))
+        count = sum(1 for t in scene.tracks if t.label in cfg.labels and self._zone.contains(t.box.foot))
         self._counts.append((now, count))
         while self._counts[0][0] < now - window_us:
             self._counts.popleft()

@@ -3,7 +3,7 @@ zone for a moment. The dwell keeps a shadow or a passing bird from becoming an a
 
 from pydantic import Field
 
-from sereno.analytics.rules import RuleConfig, RuleHit, Zone, inside
+from sereno.analytics.rules import Region, RuleConfig, RuleHit, Zone
 from sereno.analytics.scene import Scene, Track
 
 NAME = "intrusion"
@@ -20,18 +20,19 @@ class Intrusion:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._zone = Region(config.zone)
         self._entered: dict[int, int] = {}  # track id -> when its feet entered
 
     def evaluate(self, scene: Scene) -> list[RuleHit]:
         """One hit a frame at most, for the object longest in the zone: every object in it would be the same
         alert (the dedup key is the zone's), and the hits of the others would only be built to be dropped."""
-        zone, labels, now = self.config.zone, self.config.labels, scene.captured_us
+        zone, labels, now = self._zone, self.config.labels, scene.captured_us
         present = set()
         longest: tuple[int, Track] | None = None  # (since, track) of the object longest in the zone
         for track in scene.tracks:
             if labels and track.label not in labels:
                 continue
-            if not inside(track.box.foot, zone):
+            if not zone.contains(track.box.foot):
                 self._entered.pop(track.id, None)
                 continue
             present.add(track.id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from sereno.analytics.rules import RuleConfig, RuleHit, Zone, inside
+from sereno.analytics.rules import Region, RuleConfig, RuleHit, Zone
 from sereno.analytics.scene import Point, Scene, Track
 
 NAME = "stopped-vehicle"
@@ -55,6 +55,7 @@ class StoppedVehicle:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._zone = Region(config.zone)
         self._rest: dict[int, _Rest] = {}  # track id -> its current stop (or its latest position while moving)
 
     def evaluate(self, scene: Scene) -> list[RuleHit]:
@@ -68,7 +69,7 @@ class StoppedVehicle:
             if track.label not in cfg.labels:
                 continue
             foot = track.box.foot
-            if not inside(foot, cfg.zone):
+            if not self._zone.contains(foot):
                 self._rest.pop(track.id, None)  # on the hard shoulder or off the road: not this rule's business
                 continue
             rest = self._rest.get(track.id)

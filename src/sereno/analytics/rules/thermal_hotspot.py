@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, field_validator, model_validator
 
-from sereno.analytics.rules import RuleConfig, RuleHit, Severity, Zone, inside
+from sereno.analytics.rules import Region, RuleConfig, RuleHit, Severity, Zone
 from sereno.analytics.scene import Point, Scene
 
 NAME = "thermal-hotspot"
@@ -73,6 +73,7 @@ class ThermalHotspot:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._zone = Region(config.zone) if config.zone else None
         # The background runs on its own clock, which stands still while it is not learning: "the last
         # background_s" then means the last background_s of normal readings, however long a hotspot lasts.
         self._background: deque[tuple[int, float]] = deque()  # (clock, reading; -inf: nothing hot reported)
@@ -145,11 +146,11 @@ class ThermalHotspot:
         return median_low(value for _, value in self._background)
 
     def _reading(self, scene: Scene) -> Reading | None:
-        zone = self.config.zone
+        zone = self._zone
         spots = [
             d
             for d in scene.detections
-            if d.label == "hotspot" and d.value is not None and (zone is None or inside(d.box.centre, zone))
+            if d.label == "hotspot" and d.value is not None and (zone is None or zone.contains(d.box.centre))
         ]
         if spots:
             hottest = max(spots, key=lambda d: d.value or 0.0)
