@@ -31,11 +31,13 @@ class Tracker:
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config or TrackerConfig()
         self.tracks: dict[int, Track] = {}
+        self._shapes: dict[int, _Shape] = {}  # each track's label and box as plain floats, kept with the track
         self._ids = itertools.count(1)
 
     def update(self, detections: list[Detection], at_us: int) -> list[Track]:
         """Returns the tracks seen in this frame (new ones included)."""
-        pairs = self._pairs(detections)
+        found = [_shape(d.label, d.box) for d in detections]
+        pairs = self._pairs(found)
         pairs.sort(reverse=True)
         free = set(self.tracks)
         seen: list[Track] = []
@@ -47,53 +49,56 @@ class Tracker:
             used.add(index)
             track = self.tracks[tid]
             track.seen(detections[index].box, at_us, detections[index].value)
+            self._shapes[tid] = found[index]
             seen.append(track)
         for index, detection in enumerate(detections):
             if index not in used:
                 track = Track(next(self._ids), detection.label, detection.box, at_us, at_us, value=detection.value)
                 track.seen(detection.box, at_us, detection.value)
                 self.tracks[track.id] = track
+                self._shapes[track.id] = found[index]
                 seen.append(track)
         too_old = at_us - int(self.config.max_age_s * 1e6)
-        for tid in [tid for tid, t in self.tracks.items() if t.last_us < too_old]:
-            del self.tracks[tid]
+        for tid in [tid for tid in free if self.tracks[tid].last_us < too_old]:
+            del self.tracks[tid], self._shapes[tid]
         return seen
 
-    def _pairs(self, detections: list[Detection]) -> list[tuple[float, int, int]]:
+    def _pairs(self, found: list["_Shape"]) -> list[tuple[float, int, int]]:
         """(score, track id, detection index) for every pair that may continue a track (score above 0): overlap
         when the boxes overlap enough (1 + IoU), else closeness of centres within the jump limit (under 1).
 
         It runs for every track against every detection on every frame of every camera, so it works on plain
-        floats unpacked once per box rather than through Box's properties and `iou` (the same arithmetic)."""
-        if not self.tracks or not detections:
+        floats prepared once per box (`_shape`) rather than through Box's properties and `iou` (the same
+        arithmetic; tests/analytics/test_tracking.py holds it to them)."""
+        if not self._shapes or not found:
             return []
         min_overlap, max_jump = self.config.min_overlap, self.config.max_jump
-        found = [(d.label, *_corners(d.box)) for d in detections]
         pairs: list[tuple[float, int, int]] = []
-        for tid, track in self.tracks.items():
-            label = track.label
-            ax0, ay0, ax1, ay1, a_area = _corners(track.box)
-            acx, acy = (ax0 + ax1) / 2, (ay0 + ay1) / 2
-            for index, (d_label, bx0, by0, bx1, by1, b_area) in enumerate(found):
+        for tid, (label, ax0, ay0, ax1, ay1, a_area, acx, acy) in self._shapes.items():
+            for index, (d_label, bx0, by0, bx1, by1, b_area, bcx, bcy) in enumerate(found):
                 if d_label != label:
                     continue
                 across = (ax1 if ax1 < bx1 else bx1) - (ax0 if ax0 > bx0 else bx0)
-                down = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
-                inter = across * down if across > 0 and down > 0 else 0.0
-                union = a_area + b_area - inter
-                overlap = inter / union if union > 0 else 0.0
-                if overlap >= min_overlap:
-                    pairs.append((1.0 + overlap, tid, index))
-                    continue
-                distance = ((acx - (bx0 + bx1) / 2) ** 2 + (acy - (by0 + by1) / 2) ** 2) ** 0.5
+                if across > 0:
+                    down = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
+                    if down > 0:
+                        inter = across * down
+                        overlap = inter / (a_area + b_area - inter)  # the union holds the overlap: above 0
+                        if overlap >= min_overlap:
+                            pairs.append((1.0 + overlap, tid, index))
+                            continue
+                dx, dy = acx - bcx, acy - bcy
+                distance = (dx * dx + dy * dy) ** 0.5
                 if distance < max_jump:
-                    score = 1.0 - distance / max_jump
-                    if score > 0:
-                        pairs.append((score, tid, index))
+                    pairs.append((1.0 - distance / max_jump, tid, index))
         return pairs
 
 
-def _corners(box: Box) -> tuple[float, float, float, float, float]:
-    """x0, y0, x1, y1 and the area, as Box.area computes it."""
+# label, x0, y0, x1, y1, area (as Box.area computes it), centre x, centre y
+_Shape = tuple[str, float, float, float, float, float, float, float]
+
+
+def _shape(label: str, box: Box) -> _Shape:
     x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1
-    return x0, y0, x1, y1, (x1 - x0 if x1 > x0 else 0.0) * (y1 - y0 if y1 > y0 else 0.0)
+    area = (x1 - x0 if x1 > x0 else 0.0) * (y1 - y0 if y1 > y0 else 0.0)
+    return label, x0, y0, x1, y1, area, (x0 + x1) / 2, (y0 + y1) / 2
