@@ -6,8 +6,8 @@ and a camera that changes its sub stream size keeps its rules.
 These are made for every frame of every camera (a few boxes, detections and hits each), so they are slotted
 dataclasses and not frozen ones: a frozen dataclass sets each field through object.__setattr__, which made a
 Box cost 560 ns to build against 150. Treat them as values all the same; nothing here changes one after the
-fact except a Track, which is what following an object means. (A/B in one run with 8 cameras, together with
-the zones' prepared edges: the analysis lane 7% cheaper a frame.)
+fact except a Track, which is what following an object means. (A/B with 8 cameras, old and new code side by
+side on one replayed recording, together with the zones' prepared edges: the analysis lane 7% cheaper a frame.)
 """
 
 from dataclasses import dataclass, field

@@ -42,10 +42,25 @@ def test_a_region_agrees_with_plain_ray_casting_everywhere() -> None:
             assert region.contains(point) == _crossings(point, zone), (zone, point)
 
 
-def test_a_horizontal_edge_level_with_the_point_does_not_count_as_a_crossing() -> None:
-    square = Region([(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)])
-    assert square.contains((0.5, 0.5))
-    assert not square.contains((0.9, 0.2))  # on the top edge's line, beyond its end
+def test_points_level_with_a_horizontal_edge_follow_the_plain_rule() -> None:
+    """A horizontal edge never meets the ray (its prepared slope is never used): a point level with the top
+    edge is inside, one level with the bottom edge is outside (half-open, as plain ray casting says)."""
+    corners = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)]
+    square = Region(corners)
+    assert square.contains((0.5, 0.2))
+    assert not square.contains((0.5, 0.8))
+    for x in (0.0, 0.1, 0.2, 0.5, 0.8, 0.9):
+        for y in (0.2, 0.8):
+            assert square.contains((x, y)) == _crossings((x, y), corners), (x, y)
+
+
+def test_a_regions_pixels_are_those_whose_centres_it_contains() -> None:
+    region = Region(L_SHAPE)
+    height, width = 36, 64
+    pixels = region.pixels(height, width)
+    expected = [[region.contains(((c + 0.5) / width, (r + 0.5) / height)) for c in range(width)] for r in range(height)]
+    assert pixels.tolist() == expected
+    assert 0 < pixels.sum() < height * width
 
 
 @pytest.mark.parametrize(

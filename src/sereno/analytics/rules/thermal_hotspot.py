@@ -175,14 +175,8 @@ class ThermalHotspot:
     def _mask(self, height: int, width: int) -> npt.NDArray[np.bool_]:
         """Pixels whose centres are in the zone (ray casting over the whole grid), once per picture size."""
         if (height, width) not in self._masks:
-            ys, xs = np.mgrid[0:height, 0:width]
-            x, y = (xs + 0.5) / width, (ys + 0.5) / height
-            mask = np.zeros((height, width), dtype=np.bool_) if self.config.zone else np.ones((height, width), np.bool_)
-            zone = self.config.zone or []
-            for (x0, y0), (x1, y1) in zip(zone, zone[1:] + zone[:1], strict=True):
-                if y0 != y1:  # a horizontal edge never crosses a horizontal ray
-                    mask ^= ((y0 > y) != (y1 > y)) & (x < x0 + (y - y0) * (x1 - x0) / (y1 - y0))
-            self._masks[(height, width)] = mask
+            everywhere = np.ones((height, width), np.bool_)
+            self._masks[(height, width)] = self._zone.pixels(height, width) if self._zone else everywhere
         return self._masks[(height, width)]
 
 
