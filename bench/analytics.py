@@ -1,30 +1,38 @@
-"""Analytics cost and alert latency: streams analysed per core against streams merely decoded per core, on the
-same live sub streams, and how long an alert takes from its frame to the consoles' push channel, in one run.
+"""Analytics cost and alert latency: streams analysed per core against the same streams merely decoded per core,
+and how long an alert takes from its frame to the consoles' push channel, in one run.
 
 Targets (DESIGN.md / issue): ratio >= 0.5 (analysis at most doubles the cost of decoding); alert latency p99
 <= 500 ms from frame capture to the push channel.
 
 Inputs: N simulated cameras with 640x360 sub streams at 5 fps showing the "traffic" scene (figures walking,
 vehicles driving: realistic activity for a street camera), encoded by the simulator (GStreamer, x264). By
-default (`--source recording`) the simulator's stream is first recorded for as long as a phase lasts, and then
-each camera replays that recording from its start, over RTSP/TCP, in each phase: both phases decode the same
-bitstream, and no encoder competes for the CPU while they are measured. With `--source live` both phases read
-the simulator's live encoders instead, as earlier versions of this bench did: the encoders then share the two
-cores, fall behind by turns (delivering 78-100% of the frames) and make the per-frame cost of decoding swing
-between 0.76 and 1.1 ms from one phase to the next, which is what made this ratio jump between runs. CPU is this
-process's user+system time over a steady window after a warm-up, so the simulator is not counted on either side;
-the phases alternate (`--rounds`, 2 by default, 20 s windows each), so a machine that drifts in speed over
-minutes weighs on both alike.
-Streams per core are counted from the frames each phase actually decoded in its window (frames / fps =
-stream-seconds).
+default (`--source recording`) the simulator's stream is first recorded for as long as the run lasts, and then
+each camera replays that recording from its start over RTSP/TCP, so that no encoder competes for the CPU while
+the run is measured. With `--source live` the cameras read the simulator's live encoders instead: they share
+the two cores, fall behind by turns and make the cost of decoding swing from one window to the next.
 
-- decode only: PyAV decodes every frame of every stream, opened and set up exactly as the worker does
-  (`analytics.stream.open_sub_stream`: same options, same decoder threading), nothing else;
-- analysed: the real AnalyticsWorker with the demo's street rules (intrusion zone over the lower half, line
-  crossing counts, tamper, camera offline), alerts through the real AlertService into SQLite, published on
-  the bus, fanned out by the console's LiveFeed. Latency runs from the moment the frame was decoded (the
-  earliest point this process knows the frame exists; the camera's own capture clock is not trusted) to the
-  moment the alert event reaches a LiveFeed listener.
+One AnalyticsWorker runs the cameras for the whole run: the demo's street rules (intrusion zone over the lower
+half, line crossing counts, tamper, camera offline), alerts through the real AlertService into SQLite, published
+on the bus, fanned out by the console's LiveFeed to a listener. Its lanes can be switched off (`SwitchedRunner`):
+each camera's thread then decodes every frame and drops it where it would have handed it to the analysis. The
+run alternates windows with the analysis on and off (`--rounds` pairs of `--window` seconds, each after
+`--settle` seconds that count for neither, so that the lane has drained or warmed up), in the order on-off,
+off-on, ... so that a machine whose speed drifts weighs on both alike.
+
+Why so: this benchmark used to measure decoding alone on separate threads, then the worker, in two phases of
+20 s, twice. The same code then read ratios between 0.46 and 0.54 from one run to the next: the cameras'
+decoding cost up to 17% more in one phase than in the other, and on this project's shared 2-vCPU machines
+the speed of the same work drifts by a fifth over half a minute. Windows of a few seconds on the same threads
+see the same machine.
+
+- decode only: the CPU of the cameras' threads in the windows with the analysis off (demux, decode, the
+  stream's health count), over the frames they decoded;
+- analysed: the whole process's CPU in the windows with the analysis on (cameras, lane, alerts, the push
+  listener, the worker's health reports), over the frames decoded meanwhile.
+Streams per core = stream-seconds (frames / fps) per CPU second. CPU comes from /proc's schedstat, in
+nanoseconds per thread. Latency runs from the moment the frame was decoded (the earliest point this process
+knows the frame exists; the camera's own capture clock is not trusted) to the moment the alert event reaches
+the listener.
 """
 
 import argparse
@@ -43,12 +51,11 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import numpy as np
 from rich.progress import Progress
 
-from sereno.analytics.stream import open_sub_stream
-from sereno.analytics.worker import AnalyticsWorker
+from sereno.analytics.runner import AnalysisRunner, Job
+from sereno.analytics.worker import AnalyticsWorker, freeze_startup_objects
 from sereno.app import Runtime
 from sereno.config.analytics import CameraAnalyticsConfig
 from sereno.config.settings import Settings
@@ -96,97 +103,86 @@ def record_scene(spec: StreamSpec, seconds: float, path: Path, progress: Progres
             raise SystemExit(f"recording the simulated scene failed (ffmpeg exit {recorder.returncode})")
 
 
-def decode_only(urls: list[str], stop: threading.Event, frames: list[int]) -> list[threading.Thread]:
-    def run(index: int, url: str) -> None:
-        while not stop.is_set():
-            try:
-                with open_sub_stream(url) as (src, stream):
-                    for packet in src.demux(stream):  # as the worker's loop does, minus the analysis
-                        if stop.is_set():
-                            return
-                        try:
-                            decoded = packet.decode()
-                        except av.error.InvalidDataError:
-                            continue
-                        frames[index] += sum(1 for frame in decoded if isinstance(frame, av.VideoFrame))
-            except (av.error.FFmpegError, OSError):
-                stop.wait(0.5)
+class SwitchedRunner(AnalysisRunner):
+    """The worker's lanes, with a switch: while `analysing` is clear, a camera's frame is dropped on its own
+    thread where it would have been queued, so those threads decode exactly as they do analysed, and nothing
+    else runs."""
 
-    threads = [
-        threading.Thread(target=run, args=(i, u), name=f"decode-only-{i}", daemon=True) for i, u in enumerate(urls)
-    ]
-    for thread in threads:
-        thread.start()
-    return threads
+    def __init__(self, lanes: int = 1, gather_s: float = 0.2, max_waiting: int = 256) -> None:
+        super().__init__(lanes, gather_s, max_waiting)
+        self.analysing = threading.Event()
+        self.analysing.set()
+
+    def submit(self, camera_id: str, job: Job) -> bool:
+        return super().submit(camera_id, job) if self.analysing.is_set() else True
 
 
 @dataclass(frozen=True)
-class Counts:
-    decoded: int
-    analysed: int = 0
+class Snapshot:
+    """Where the process stands at one moment: CPU so far, in total and by thread, and the frames handled."""
 
-    def __sub__(self, other: "Counts") -> "Counts":
-        return Counts(self.decoded - other.decoded, self.analysed - other.analysed)
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts(self.decoded + other.decoded, self.analysed + other.analysed)
-
-
-@dataclass(frozen=True)
-class Phase:
     cpu_s: float
-    frames: Counts
-    cpu_s_by_thread: dict[str, float]  # threads grouped by name (a camera's or lane's number dropped)
+    by_thread: dict[int, float]  # native thread id: CPU seconds
+    decoded: int
+    analysed: int
 
-    def __add__(self, other: "Phase") -> "Phase":
-        groups = dict(self.cpu_s_by_thread)
-        for group, spent in other.cpu_s_by_thread.items():
-            groups[group] = round(groups.get(group, 0.0) + spent, 3)
-        by_cost = dict(sorted(groups.items(), key=lambda item: -item[1]))
-        return Phase(self.cpu_s + other.cpu_s, self.frames + other.frames, by_cost)
-
-    def streams_per_core(self, fps: int) -> float | None:
-        """Stream-seconds decoded (frames / fps) per CPU second."""
-        return self.frames.decoded / fps / self.cpu_s if self.cpu_s > 0 and self.frames.decoded else None
-
-
-def measure(warmup: float, window: float, progress: Progress, label: str, count: Callable[[], Counts]) -> Phase:
-    """CPU seconds this process spends during `window` after `warmup`, and the frames handled meanwhile."""
-    task = progress.add_task(label, total=warmup + window)
-    started = time.monotonic()
-    while (elapsed := time.monotonic() - started) < warmup:
-        progress.update(task, completed=elapsed)
-        time.sleep(0.2)
-    cpu0, frames0, threads0 = time.process_time(), count(), thread_cpu_s()
-    while (elapsed := time.monotonic() - started) < warmup + window:
-        progress.update(task, completed=elapsed)
-        time.sleep(0.2)
-    progress.update(task, completed=warmup + window)
-    cpu, frames, threads1 = time.process_time() - cpu0, count() - frames0, thread_cpu_s()
-    names = {thread.native_id: thread.name for thread in threading.enumerate()}
-    groups: dict[str, float] = {}
-    for tid, spent in threads1.items():
-        group = re.sub(r"-(cam-)?\d+$", "", names.get(tid, "native (no Python thread)"))
-        groups[group] = round(groups.get(group, 0.0) + spent - threads0.get(tid, 0.0), 3)
-    return Phase(cpu, frames, dict(sorted(groups.items(), key=lambda item: -item[1])))
+    @classmethod
+    def take(cls, worker: AnalyticsWorker) -> "Snapshot":
+        streams = [running.stream for running in list(worker.running.values())]
+        return cls(
+            time.process_time(),
+            thread_cpu_s(),
+            sum(s.decoded_frames for s in streams),
+            sum(s.analytics.stats.frames for s in streams),
+        )
 
 
 def thread_cpu_s() -> dict[int, float]:
-    """User plus system CPU of each of this process's threads so far, by native thread id (Linux /proc): where
-    a phase's CPU went, which the process total cannot say."""
+    """CPU time of each of this process's threads so far, by native thread id, from /proc's schedstat (in
+    nanoseconds; /proc's stat counts 10 ms ticks, too coarse for windows of a few seconds)."""
     spent = {}
     for task in Path("/proc/self/task").iterdir():
         try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            spent[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
         except OSError:  # the thread ended meanwhile
             continue
-        spent[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return spent
 
 
-def worker_counts(worker: AnalyticsWorker) -> Counts:
-    streams = [running.stream for running in list(worker.running.values())]
-    return Counts(sum(s.decoded_frames for s in streams), sum(s.analytics.stats.frames for s in streams))
+@dataclass
+class Phase:
+    """The windows of one kind (analysis on, or off), added up."""
+
+    cpu_s: float = 0.0  # what counts: all of it analysed, the cameras' threads decoding only
+    frames: int = 0
+    analysed: int = 0
+    cpu_s_by_thread: dict[str, float] = field(default_factory=dict)  # by group: a camera's number dropped
+    rounds: list[tuple[int, float]] = field(default_factory=list)  # (frames, cpu_s) of each window
+
+    def add(self, before: Snapshot, after: Snapshot, cameras_only: bool) -> None:
+        names = {thread.native_id: thread.name for thread in threading.enumerate()}
+        groups: dict[str, float] = {}
+        for tid, spent in after.by_thread.items():
+            group = re.sub(r"-(cam-)?\d+$", "", names.get(tid, "native (no Python thread)"))
+            groups[group] = groups.get(group, 0.0) + spent - before.by_thread.get(tid, 0.0)
+        cpu = groups.get(CAMERA_THREADS, 0.0) if cameras_only else after.cpu_s - before.cpu_s
+        frames = after.decoded - before.decoded
+        self.cpu_s += cpu
+        self.frames += frames
+        self.analysed += after.analysed - before.analysed
+        self.rounds.append((frames, cpu))
+        for group, spent in groups.items():
+            self.cpu_s_by_thread[group] = self.cpu_s_by_thread.get(group, 0.0) + spent
+
+    def streams_per_core(self, fps: int) -> float | None:
+        """Stream-seconds decoded (frames / fps) per CPU second."""
+        return self.frames / fps / self.cpu_s if self.cpu_s > 0 and self.frames else None
+
+    def by_thread(self) -> dict[str, float]:
+        return {group: round(spent, 3) for group, spent in sorted(self.cpu_s_by_thread.items(), key=lambda i: -i[1])}
+
+
+CAMERA_THREADS = "analytics"  # the worker's camera threads are named analytics-<camera id>
 
 
 class PushListener:
@@ -224,9 +220,10 @@ class PushListener:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streams", type=int, default=8)
-    parser.add_argument("--warmup", type=float, default=8.0)
-    parser.add_argument("--window", type=float, default=20.0, help="seconds measured per phase and round")
-    parser.add_argument("--rounds", type=int, default=2, help="decode-only and analysed phases, alternated")
+    parser.add_argument("--warmup", type=float, default=8.0, help="seconds from the start before measuring")
+    parser.add_argument("--window", type=float, default=5.0, help="seconds measured per window")
+    parser.add_argument("--settle", type=float, default=1.5, help="seconds after each switch, measured by neither")
+    parser.add_argument("--rounds", type=int, default=6, help="pairs of windows, one analysed and one decode only")
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=int, default=5)
     parser.add_argument(
@@ -237,13 +234,13 @@ def main() -> None:
     spec = StreamSpec(width, height, args.fps, 400)
     data = Path(tempfile.mkdtemp(prefix="sereno-bench-analytics-"))
     # The progress bar's refresh thread runs in the measured process: off when nobody watches (refreshing into
-    # a pipe cost 7 ms of CPU a second, a fifth of the decode-only phase's), and slow when somebody does.
+    # a pipe cost 7 ms of CPU a second, a fifth of what decoding 8 streams costs), and slow when somebody does.
     quiet = not sys.stderr.isatty()
     progress_bar = Progress(transient=True, disable=quiet, refresh_per_second=2)
     with progress_bar as progress:
         if args.source == "recording":
             recording = data / "scene.mp4"
-            record_scene(spec, args.warmup + args.window + 8, recording, progress)
+            record_scene(spec, run_seconds(args) + 8, recording, progress)
             server = SimulatedCameraServer([], clips={"scene": recording})
         else:
             server = SimulatedCameraServer(
@@ -251,16 +248,20 @@ def main() -> None:
             )
         with server as sim:
             # Replayed, every camera plays the recording from its start, each client on its own (the simulator's
-            # clip mounts), so the phase that connects later sees the same frames as the first.
+            # clip mounts).
             url_of = (lambda _camera, _stream: sim.clip_url("scene")) if args.source == "recording" else sim.url
             site = city(args.streams, url_of)
-            phases = run_phases(args, site, data, progress)
+            phases = run(args, site, data, progress)
     print(json.dumps(report(args, *phases)))
+
+
+def run_seconds(args: argparse.Namespace) -> float:
+    return float(args.warmup + 2 * args.rounds * (args.settle + args.window))
 
 
 @dataclass
 class Alerting:
-    """What the analysed phases raised and how fast it reached the push channel, over all rounds."""
+    """What the analysed windows raised and how fast it reached the push channel."""
 
     latencies_ms: list[float] = field(default_factory=list)
     alerts_raised: int = 0
@@ -269,83 +270,83 @@ class Alerting:
     detector_timeouts: int = 0
 
 
-def run_phases(
-    args: argparse.Namespace, site: SiteConfig, data: Path, progress: Progress
-) -> tuple[Phase, Phase, Alerting]:
-    """Decode only, then analysed, on the same cameras, `args.rounds` times over: the machine's speed drifts
-    over minutes (the same phase measured twice a minute apart differed by up to a fifth), and alternating the
-    phases lets both see the same drift. Each analysed round gets a fresh runtime (and so a fresh bus and push
-    listener), so that no console is listening while only decoding is measured."""
-    decoding = analysing = Phase(0.0, Counts(0), {})
-    alerting = Alerting()
+def run(args: argparse.Namespace, site: SiteConfig, data: Path, progress: Progress) -> tuple[Phase, Phase, Alerting]:
+    """The worker on the cameras, its analysis switched on and off by turns (see the module's docstring);
+    decode only, analysed, and what was alerted."""
+    decoding, analysing, alerting = Phase(), Phase(), Alerting()
     with closing(Runtime.build(Settings(data_dir=data))) as rt:
         rt.directory.sync_centres(site, "bench")
         rt.cameras.sync_from_site(site, cli_principal("bench"))
-    urls = [c.sub_url for c in site.cameras]
-    for turn in range(1, args.rounds + 1):
-        decoding += decode_round(args, urls, progress, f"decode only ({turn}/{args.rounds})")
-        with closing(Runtime.build(Settings(data_dir=data))) as rt:
-            analysing += analysed_round(args, rt, site, progress, f"analysed ({turn}/{args.rounds})", alerting)
-    return decoding, analysing, alerting
+        listener = PushListener(rt)
+        listener.thread.start()
+        listener.ready.wait(10)
+        freeze_startup_objects()  # as `sereno worker analytics` does
+        worker = AnalyticsWorker(rt, site, runner_type=SwitchedRunner)
+        stop = threading.Event()
+        running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
+        running.start()
+        task = progress.add_task("analysed and decode only, by turns", total=run_seconds(args))
+        started = time.monotonic()
 
+        def wait(seconds: float) -> None:
+            until = time.monotonic() + seconds
+            while (left := until - time.monotonic()) > 0:
+                progress.update(task, completed=time.monotonic() - started)
+                time.sleep(min(0.2, left))
 
-def decode_round(args: argparse.Namespace, urls: list[str], progress: Progress, label: str) -> Phase:
-    stop, frames = threading.Event(), [0] * len(urls)
-    threads = decode_only(urls, stop, frames)
-    try:
-        return measure(args.warmup, args.window, progress, label, lambda: Counts(sum(frames)))
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-
-
-def analysed_round(
-    args: argparse.Namespace, rt: Runtime, site: SiteConfig, progress: Progress, label: str, alerting: Alerting
-) -> Phase:
-    listener = PushListener(rt)
-    listener.thread.start()
-    listener.ready.wait(10)
-    worker = AnalyticsWorker(rt, site)
-    stop = threading.Event()
-    running = threading.Thread(target=worker.run, args=(stop,), name="analytics-worker", daemon=True)
-    running.start()
-    try:
-        phase = measure(args.warmup, args.window, progress, label, lambda: worker_counts(worker))
-        alerting.detector_timeouts += sum(
-            r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values())
-        )
-    finally:
-        stop.set()
-        running.join(30)
-        listener.close()
+        try:
+            wait(args.warmup)
+            if not isinstance(worker.runner, SwitchedRunner):
+                raise SystemExit("the analytics worker did not start its lanes during the warm-up")
+            for turn in range(args.rounds):
+                for analysed in (True, False) if turn % 2 == 0 else (False, True):
+                    if analysed:
+                        worker.runner.analysing.set()
+                    else:
+                        worker.runner.analysing.clear()
+                    wait(args.settle)
+                    before = Snapshot.take(worker)
+                    wait(args.window)
+                    (analysing if analysed else decoding).add(before, Snapshot.take(worker), not analysed)
+            alerting.detector_timeouts = sum(
+                r.stream.analytics.stats.detector_timeouts for r in list(worker.running.values())
+            )
+        finally:
+            stop.set()
+            running.join(30)
+            listener.close()
     lanes = list(worker.pool.lanes.values())
-    alerting.latencies_ms += listener.latencies_ms
-    alerting.alerts_raised += worker.alerts_raised
-    alerting.detector_batches += sum(lane.stats.batches for lane in lanes)
-    alerting.largest_batch = max([alerting.largest_batch, *(lane.stats.largest_batch for lane in lanes)])
-    return phase
+    alerting.latencies_ms = listener.latencies_ms
+    alerting.alerts_raised = worker.alerts_raised
+    alerting.detector_batches = sum(lane.stats.batches for lane in lanes)
+    alerting.largest_batch = max([0, *(lane.stats.largest_batch for lane in lanes)])
+    return decoding, analysing, alerting
 
 
 def report(args: argparse.Namespace, decoding: Phase, analysing: Phase, alerting: Alerting) -> dict[str, object]:
     decode_per_core, analysed_per_core = decoding.streams_per_core(args.fps), analysing.streams_per_core(args.fps)
     latencies_ms = alerting.latencies_ms
     latencies = np.array(latencies_ms) if latencies_ms else None
+    by_round = [
+        round((on_frames / on_cpu) / (off_frames / off_cpu), 3)
+        for (on_frames, on_cpu), (off_frames, off_cpu) in zip(analysing.rounds, decoding.rounds, strict=True)
+        if on_cpu > 0 and off_cpu > 0 and off_frames
+    ]
     return {
         "streams_per_core": round(analysed_per_core, 2) if analysed_per_core else None,
         "decode_only_streams_per_core": round(decode_per_core, 2) if decode_per_core else None,
         "ratio": round(analysed_per_core / decode_per_core, 3) if analysed_per_core and decode_per_core else None,
         "alert_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1) if latencies is not None else None,
         "alert_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies is not None else None,
+        "ratio_by_round": by_round,  # each pair of windows on its own: how far the figure above can be trusted
         "alert_events": len(latencies_ms),
         "alerts_raised": alerting.alerts_raised,
         # the frames behind the figures: what the simulator delivered, and the share the analysis looked at
-        "frames_decoded": {"decode_only": decoding.frames.decoded, "analysed": analysing.frames.decoded},
+        "frames_decoded": {"decode_only": decoding.frames, "analysed": analysing.frames},
         "expected_frames": args.streams * args.fps * args.window * args.rounds,
-        "analysed_share": round(analysing.frames.analysed / analysing.frames.decoded, 3)
-        if analysing.frames.decoded
-        else None,
-        "cpu_s_by_thread": {"decode_only": decoding.cpu_s_by_thread, "analysed": analysing.cpu_s_by_thread},
+        "analysed_share": round(analysing.analysed / analysing.frames, 3) if analysing.frames else None,
+        # decode only counts the cameras' threads ("analytics"); analysed counts the whole process
+        "cpu_s_by_thread": {"decode_only": decoding.by_thread(), "analysed": analysing.by_thread()},
         "detector_batches": alerting.detector_batches,
         "largest_batch": alerting.largest_batch,
         "detector_timeouts": alerting.detector_timeouts,

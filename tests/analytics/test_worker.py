@@ -2,13 +2,16 @@
 in the database; an empty scene raises nothing; a camera whose stream drops raises camera-offline. And the
 process settings that shape a worker reach it."""
 
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from sereno.analytics.worker import AnalyticsWorker
+from sereno.analytics.runner import AnalysisRunner
+from sereno.analytics.worker import AnalyticsWorker, freeze_startup_objects
 from sereno.app import Runtime
 from sereno.config.analytics import AnalyticsSettings, CameraAnalyticsConfig, DetectorPoolConfig
 from sereno.config.settings import Settings
@@ -92,3 +95,36 @@ def test_the_round_window_and_the_detector_pool_come_from_the_process_settings(
         worker.close()
     finally:
         rt.close()
+
+
+class CountingRunner(AnalysisRunner):
+    """A runner of the caller's choosing, as the analytics benchmark passes one it can switch off."""
+
+
+def test_the_worker_runs_its_lanes_on_the_runner_type_it_was_given(settings: Settings, site: SiteConfig) -> None:
+    rt = Runtime.build(settings)
+    try:
+        worker = AnalyticsWorker(rt, site.model_copy(update={"analytics": []}), runner_type=CountingRunner)
+        worker.start()
+        assert type(worker.runner) is CountingRunner
+        worker.close()
+    finally:
+        rt.close()
+
+
+def test_freezing_startup_objects_collects_the_garbage_first_and_freezes_what_lives() -> None:
+    """Garbage frozen would never be freed: the cycles already dead are collected before the freeze."""
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a reference cycle: only the collector frees it
+
+    dead, alive = Node(), Node()
+    dead_ref = weakref.ref(dead)
+    del dead
+    try:
+        frozen = freeze_startup_objects()
+        assert dead_ref() is None
+        assert frozen == gc.get_freeze_count() > 0 and alive.me is alive
+    finally:
+        gc.unfreeze()

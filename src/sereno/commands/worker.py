@@ -60,7 +60,7 @@ def analytics(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Analyse the sub streams of the cameras listed in the site's [[analytics]]; rule hits become alerts."""
-    from sereno.analytics.worker import AnalyticsWorker
+    from sereno.analytics.worker import AnalyticsWorker, freeze_startup_objects
     from sereno.config.site import SiteConfigError, load_site
 
     try:
@@ -73,6 +73,7 @@ def analytics(
     rt = worker_runtime_from(settings)
     stop = _stop_on_signals()
     try:
+        freeze_startup_objects()
         worker = AnalyticsWorker(rt, config)
         console.print(f"analytics worker: {len(config.analytics)} cameras configured")
         worker.run(stop)
