@@ -101,8 +101,11 @@ def test_a_camera_page_plays_its_recording_from_an_alert(
         earlier,
     )
     deadline = time.monotonic() + 45
-    while not earlier - 2 * SECOND <= shown_clock(page) <= earlier + 6 * SECOND:
-        assert time.monotonic() < deadline, "choosing a moment on the timeline did not play from there"
+    while not earlier - 2 * SECOND <= (shown := shown_clock(page)) <= earlier + 6 * SECOND:
+        assert time.monotonic() < deadline, (
+            f"choosing a moment on the timeline did not play from there: showing {(shown - earlier) / SECOND:+.1f} s"
+            f" from it; {page.locator('#camera .bad').all_text_contents()}"
+        )
         time.sleep(0.25)
 
     page.goto(page.url.split("#")[0] + "#/alerts")  # leaving the page stops the live stream and the playback

@@ -60,31 +60,37 @@ export class RecordingPlayer {
   }
 
   // Plays [fromUs, toUs) starting at atUs. The playlist request is the audited act of watching.
+  // Every await may outlive this session (another moment chosen, the page left: close()), so each is followed
+  // by a check before the video is touched: a stale open once gave a closed player a new source.
   async open(playlistUrl, fromUs, toUs, atUs) {
     const session = ++this.session;
+    const current = () => session === this.session;
     this.#release();
     this.onState("loading");
     const response = await fetch(playlistUrl, { credentials: "same-origin" });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
+      if (!current()) return;
       throw new Error(body?.detail || `${response.status} ${response.statusText}`);
     }
     const segments = parsePlaylist(await response.text(), new URL(playlistUrl, location.href));
-    if (session !== this.session) return;
+    if (!current()) return;
     this.fromUs = fromUs;
     this.segments = segments;
     this.appended = new Set();
     this.queue = Promise.resolve();
     const firstInit = await bytes(segments[0].init);
+    if (!current()) return;
     const media = new MediaSource();
     this.media = media;
     this.video.src = URL.createObjectURL(media);
     await new Promise((resolve) => media.addEventListener("sourceopen", resolve, { once: true }));
-    if (session !== this.session) return;
+    if (!current()) return;
     this.buffer = media.addSourceBuffer(`video/mp4; codecs="${codecOf(firstInit)}"`);
     this.buffer.mode = "segments";
     media.duration = (toUs - fromUs) / 1e6;
     await this.seek(atUs);
+    if (!current()) return;
     this.onState("ready");
     await this.video.play().catch(() => null); // autoplay may be refused; the controls are there
   }
@@ -93,11 +99,14 @@ export class RecordingPlayer {
   // Null while a playlist is being opened: the element's time is 0 then, which is no moment of the recording.
   clockUs() { return this.buffer ? this.fromUs + Math.round(this.video.currentTime * 1e6) : null; }
 
+  // A seek still waiting for its segment when another session opens must not move the new one's playhead.
   async seek(atUs) {
+    const session = this.session;
     const index = this.#segmentAt(atUs);
     if (index < 0) return;
     const target = Math.max(atUs, this.segments[index].startUs);
     await this.#append(index);
+    if (session !== this.session || !this.buffer) return;
     this.video.currentTime = (target - this.fromUs) / 1e6;
     this.#feed();
   }

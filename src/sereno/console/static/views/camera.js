@@ -25,9 +25,13 @@ const share = (us) => (us - state.window.from) / (state.window.to - state.window
 
 // ---- timeline ---------------------------------------------------------------------------------------------
 
-function drawTimeline(spans) {
+// The window, the scrub's range and the moment the scrub points at change together, in one synchronous step:
+// a moment chosen while a refresh was on its way was read against the next window's start, 15 s off.
+function drawTimeline(spans, window) {
   const { bar, scrub, legend } = state.p;
-  const { from, to } = state.window;
+  const chosen = state.window ? state.window.from + Number(scrub.value) * 1e6 : null;
+  state.window = window;
+  const { from, to } = window;
   bar.replaceChildren(
     ...spans.map((s) => el("span", { class: "recorded", style: `left:${(share(Math.max(s.start_us, from)) * 100).toFixed(3)}%;`
       + `width:${(Math.max(0.2, (share(Math.min(s.end_us, to)) - share(Math.max(s.start_us, from))) * 100)).toFixed(3)}%` })),
@@ -39,6 +43,7 @@ function drawTimeline(spans) {
   scrub.max = String(Math.round((to - from) / 1e6));
   scrub.step = String(STEP_S);
   scrub.dataset.fromUs = String(from);
+  if (chosen !== null) scrub.value = String(Math.round((chosen - from) / 1e6)); // the same moment, if still in
   const recorded = spans.reduce((sum, s) => sum + Math.min(s.end_us, to) - Math.max(s.start_us, from), 0);
   const percent = (recorded / (to - from)) * 100;
   legend.textContent = spans.length
@@ -52,21 +57,25 @@ function drawTimeline(spans) {
 async function loadTimeline() {
   const ticket = state.ticket;
   const to = Date.now() * 1000;
-  state.window = { from: to - state.minutes * 60e6, to };
-  const query = `start_us=${state.window.from}&end_us=${state.window.to}`;
+  const window = { from: to - state.minutes * 60e6, to };
+  const query = `start_us=${window.from}&end_us=${window.to}`;
   try {
     const spans = await state.ctx.api(video(state.camera.id, `timeline?${query}`));
-    if (ticket === state.ticket) drawTimeline(spans);
+    if (ticket === state.ticket) drawTimeline(spans, window);
   } catch (error) {
     if (ticket === state.ticket) state.p.legend.textContent = `The timeline could not be loaded: ${error.message}.`;
   }
 }
 
-function scrubText(value) { return dateTime(state.window.from + Number(value) * 1e6); }
+function scrubText(value) { return state.window ? dateTime(state.window.from + Number(value) * 1e6) : ""; }
 
 // ---- playback ---------------------------------------------------------------------------------------------
 
 async function playFrom(atUs) {
+  if (!state.window) {
+    state.p.playbackError.textContent = "The timeline is still loading: try again in a moment.";
+    return;
+  }
   const { from, to } = state.window;
   const at = Math.min(Math.max(atUs, from), to);
   const recorded = state.spans?.find((s) => s.end_us > at);
@@ -155,7 +164,7 @@ export async function mount(root, ctx) {
   ...WINDOWS.map(([minutes, label]) => el("option", { value: minutes, selected: minutes === state.minutes }, label)));
   const scrub = el("input", { id: "camera-scrub", type: "range", class: "scrub", "aria-describedby": "camera-legend" });
   scrub.addEventListener("input", () => scrub.setAttribute("aria-valuetext", scrubText(scrub.value)));
-  scrub.addEventListener("change", () => playFrom(state.window.from + Number(scrub.value) * 1e6));
+  scrub.addEventListener("change", () => { if (state.window) playFrom(state.window.from + Number(scrub.value) * 1e6); });
   const playing = el("video", { id: "camera-playback", controls: true, muted: true, playsinline: true,
     "aria-label": "Playback of the anonymised recording" });
   state.p = {
