@@ -103,9 +103,10 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def north_camera_streaming(live_server: LiveServer) -> Iterator[None]:
+def north_camera_streaming(live_server: LiveServer) -> Iterator[SimulatedCameraServer]:
     """Every camera of the city streams from the simulator; the north one goes through the real privacy
-    worker, so it has live anonymised frames and, every two seconds, a segment of anonymised recording."""
+    worker, so it has live anonymised frames and, every two seconds, a segment of anonymised recording. The
+    simulator is handed over, to drop a camera."""
     if not gstreamer_available():
         pytest.skip("GStreamer's RTSP server is not installed (python3-gi, gir1.2-gst-rtsp-server-1.0)")
     cameras = [
@@ -119,7 +120,7 @@ def north_camera_streaming(live_server: LiveServer) -> Iterator[None]:
         thread = threading.Thread(target=worker.run, args=(stop,), name="privacy-test", daemon=True)
         thread.start()
         try:
-            yield
+            yield sim
         finally:
             stop.set()
             thread.join(30)

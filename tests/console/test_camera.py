@@ -5,12 +5,14 @@ view and the playback are audited. Leaving the page stops its stream."""
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 from playwright.sync_api import Page, expect
 
 from sereno.alerts.service import AlertInput
 from sereno.core.audit.service import AuditQuery
 from sereno.core.auth.principal import cli_principal
+from sereno.sim.cameras import SimulatedCameraServer
 from tests.console.conftest import NORTH_CAMERA, LiveServer, screenshot
 
 SECOND = 1_000_000
@@ -27,15 +29,20 @@ PICTURE_SPREAD = """(video) => {
 }"""
 
 
-def wait_for_recording(server: LiveServer, segments: int) -> list[int]:
-    """Start times of the anonymised segments, once there are enough of them to play across a boundary."""
+def wait_for_recording(server: LiveServer, segments: int, after_us: int = 0) -> list[int]:
+    """Start times of the anonymised segments, once there are enough of them (starting after `after_us`) to play
+    across a boundary."""
+    return [start for start, _end in recorded_spans(server, segments, after_us)]
+
+
+def recorded_spans(server: LiveServer, segments: int, after_us: int = 0) -> list[tuple[int, int]]:
     deadline = time.monotonic() + 60
     everyone = cli_principal("test")
     while time.monotonic() < deadline:
         now = server.rt.clock.now_us()
         found = server.rt.recording.segments(everyone, NORTH_CAMERA, now - 600 * SECOND, now, stream="privacy")
-        if len(found) >= segments:
-            return [s.start_us for s in found]
+        if sum(1 for s in found if s.start_us > after_us) >= segments:
+            return [(s.start_us, s.end_us) for s in found]
         time.sleep(0.5)
     raise AssertionError("the privacy worker recorded too little")
 
@@ -46,7 +53,7 @@ def shown_clock(page: Page) -> int:
 
 
 def test_a_camera_page_plays_its_recording_from_an_alert(
-    login: Callable[..., Page], live_server: LiveServer, north_camera_streaming: None
+    login: Callable[..., Page], live_server: LiveServer, north_camera_streaming: SimulatedCameraServer
 ) -> None:
     starts = wait_for_recording(live_server, 7)  # two-second segments: 12 s and more of recording
     observed = starts[-1]  # "Play" starts 10 s before: inside the recording
@@ -93,8 +100,14 @@ def test_a_camera_page_plays_its_recording_from_an_alert(
     assert any(e.actor == "user:operator-north" and e.target == f"camera:{NORTH_CAMERA}" for e in playbacks)
     assert audit.search(AuditQuery(action="video.live_view", limit=10))
 
-    # Choosing a moment on the timeline (keyboard or pointer: the range input fires "change") plays from it.
+    # Choosing a moment on the timeline (keyboard or pointer: the range input fires "change") plays from it. The
+    # playback is first let run well past that moment, so that only a seek can bring it back (it started ~1 s
+    # before it: when the step ran early, this passed without seeking).
     earlier = starts[1] + SECOND
+    deadline = time.monotonic() + 30
+    while shown_clock(page) < earlier + 7 * SECOND:
+        assert time.monotonic() < deadline, "the playback stopped before the chosen moment's window"
+        time.sleep(0.25)
     page.locator("#camera-scrub").evaluate(
         """(input, at) => { const from = Number(input.dataset.fromUs);
              input.value = String(Math.round((at - from) / 1e6)); input.dispatchEvent(new Event("change")); }""",
@@ -140,3 +153,32 @@ def test_the_camera_page_by_keyboard_and_on_a_wall_screen(login: Callable[..., P
     screenshot(page, "camera-wall-screen")
     page.get_by_role("link", name="← Camera wall").click()
     expect(page.locator("#wall figure")).to_have_count(1)
+
+
+def test_the_playback_steps_over_a_gap_in_the_recording(
+    login: Callable[..., Page], live_server: LiveServer, north_camera_streaming: SimulatedCameraServer
+) -> None:
+    """The camera was down for a while: playing from just before the hole goes on from the first picture after
+    it, instead of stopping at the hole (and, on a slow browser, without leaping over pictures it has)."""
+    before = wait_for_recording(live_server, 3)
+    north_camera_streaming.drop(NORTH_CAMERA)
+    time.sleep(5)
+    north_camera_streaming.resume(NORTH_CAMERA)
+    spans = recorded_spans(live_server, 2, after_us=before[-1] + 5 * SECOND)
+    hole = next((end, start) for (_s, end), (start, _e) in pairwise(spans) if start - end > 3 * SECOND)
+    page = login("operator-north")
+    page.goto(page.url.split("#")[0] + f"#/camera/{NORTH_CAMERA}")
+    expect(page.locator("#camera-legend")).to_contain_text("recorded (anonymised)")
+    page.locator("#camera-scrub").evaluate(
+        """(input, at) => { const from = Number(input.dataset.fromUs);
+             input.value = String(Math.round((at - from) / 1e6)); input.dispatchEvent(new Event("change")); }""",
+        hole[0] - 2 * SECOND,
+    )
+    deadline = time.monotonic() + 30
+    while (shown := shown_clock(page)) < hole[1]:
+        assert time.monotonic() < deadline, (
+            f"the playback did not go on after the gap: showing {(shown - hole[0]) / SECOND:+.1f} s from its start"
+            f" ({(hole[1] - hole[0]) / SECOND:.1f} s long)"
+        )
+        time.sleep(0.25)
+    assert shown < hole[1] + 6 * SECOND  # from the first picture after the gap, not somewhere beyond it

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from sereno.sim.cameras import SimulatedCameraServer
 from tests.console.conftest import NORTH_CAMERA, screenshot
 
 # Draws the tile's current MJPEG frame to a canvas and hashes its pixels: the picture as a person sees it.
@@ -20,7 +21,7 @@ FRAME_DIGEST = """(img) => {
 
 
 def test_a_live_tile_changes_and_other_centres_stay_off_the_wall(
-    login: Callable[..., Page], north_camera_streaming: None
+    login: Callable[..., Page], north_camera_streaming: SimulatedCameraServer
 ) -> None:
     page = login("operator-north")
     page.goto(page.url.split("#")[0] + "#/wall")

@@ -7,6 +7,7 @@
 
 const AHEAD_S = 20; // keep this much appended ahead of the playhead
 const STALL_CHECK_MS = 1000;
+const END_OF_RANGE_S = 0.1; // a playhead this close to the end of what is buffered has run out of pictures
 
 export function parsePlaylist(text, base) {
   const segments = [];
@@ -160,18 +161,23 @@ export class RecordingPlayer {
     });
   }
 
-  // Stalled: either the segment under the playhead is still on its way (wait), or the recording has a hole
-  // here (the camera was down) and playback goes on from the next recorded moment.
+  // Stalled. The picture under the playhead may be here already and the browser slow to show it (a loaded
+  // machine: wait), or still on its way (wait), or the buffered pictures may have a hole here (go on from the
+  // next buffered moment), or the recording has a gap here, the camera being down (go on from the next
+  // recorded moment). Taking slowness for a gap made a loaded browser leap ahead a segment every second,
+  // to the end of the window.
   #stepOverGap() {
     if (!this.buffer || this.video.paused) return;
-    const now = this.clockUs();
-    const covering = this.segments.findIndex((s) => s.startUs <= now && now < s.endUs);
-    if (covering >= 0 && !this.appended.has(covering)) return;
     const t = this.video.currentTime;
     const ranges = this.video.buffered;
     for (let i = 0; i < ranges.length; i++) {
+      if (ranges.start(i) <= t && t < ranges.end(i) - END_OF_RANGE_S) return;
+    }
+    for (let i = 0; i < ranges.length; i++) {
       if (ranges.start(i) > t) { this.video.currentTime = ranges.start(i) + 0.001; return; }
     }
+    const now = this.clockUs();
+    if (this.segments.some((s) => s.startUs <= now && now < s.endUs)) { this.#feed(); return; } // on its way (or asked again)
     const next = this.segments.find((s) => s.startUs > now);
     if (next) this.seek(next.startUs);
   }
