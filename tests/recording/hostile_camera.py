@@ -13,16 +13,24 @@ SDP = (
 )
 
 
+def noise(size: int) -> bytes:
+    """Random bytes without "$", the mark of an interleaved frame. Plain random noise now and then held a
+    well-formed frame by chance (a "$", channel 0, a length, an RTP header of version 2 and type 96, a slice
+    NAL), and the recorder rightly kept what was a valid H.264 access unit: one CI run in many recorded a
+    segment of this camera. Without the mark, only the frames made on purpose below are frames."""
+    return os.urandom(size).replace(b"$", b"#")
+
+
 def junk_frames() -> bytes:
     """Interleaved frames holding garbage RTP, a truncated FU-A NAL, lies about lengths, and raw noise."""
     rtp_header = bytes([0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1])
-    fu_start_only = rtp_header + bytes([0x7C, 0x85]) + os.urandom(500)  # an IDR start that never ends
+    fu_start_only = rtp_header + bytes([0x7C, 0x85]) + noise(500)  # an IDR start that never ends
     parts = [
         b"$\x00" + len(fu_start_only).to_bytes(2, "big") + fu_start_only,
-        b"$\x00\x00\x05" + os.urandom(5),  # too short to be RTP
-        os.urandom(3000),  # noise between frames
-        b"$\x00\xff\xff" + os.urandom(100),  # claims 65535 bytes, sends 100
-        b"$\x00" + (20).to_bytes(2, "big") + bytes([0x40]) + os.urandom(19),  # wrong RTP version
+        b"$\x00\x00\x05" + noise(5),  # too short to be RTP
+        noise(3000),  # noise between frames
+        b"$\x00\xff\xff" + bytes([0x00]) + noise(99),  # claims 65535 bytes, sends 100; RTP version 0 either way
+        b"$\x00" + (20).to_bytes(2, "big") + bytes([0x40]) + noise(19),  # wrong RTP version
     ]
     return b"".join(parts)
 
