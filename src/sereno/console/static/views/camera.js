@@ -27,11 +27,11 @@ const share = (us) => (us - state.window.from) / (state.window.to - state.window
 
 // The window, the scrub's range and the moment the scrub points at change together, in one synchronous step:
 // a moment chosen while a refresh was on its way was read against the next window's start, 15 s off.
-function drawTimeline(spans, window) {
+function drawTimeline(spans, shown) {
   const { bar, scrub, legend } = state.p;
   const chosen = state.window ? state.window.from + Number(scrub.value) * 1e6 : null;
-  state.window = window;
-  const { from, to } = window;
+  state.window = shown;
+  const { from, to } = shown;
   bar.replaceChildren(
     ...spans.map((s) => el("span", { class: "recorded", style: `left:${(share(Math.max(s.start_us, from)) * 100).toFixed(3)}%;`
       + `width:${(Math.max(0.2, (share(Math.min(s.end_us, to)) - share(Math.max(s.start_us, from))) * 100)).toFixed(3)}%` })),
@@ -57,11 +57,11 @@ function drawTimeline(spans, window) {
 async function loadTimeline() {
   const ticket = state.ticket;
   const to = Date.now() * 1000;
-  const window = { from: to - state.minutes * 60e6, to };
-  const query = `start_us=${window.from}&end_us=${window.to}`;
+  const asked = { from: to - state.minutes * 60e6, to };
+  const query = `start_us=${asked.from}&end_us=${asked.to}`;
   try {
     const spans = await state.ctx.api(video(state.camera.id, `timeline?${query}`));
-    if (ticket === state.ticket) drawTimeline(spans, window);
+    if (ticket === state.ticket) drawTimeline(spans, asked);
   } catch (error) {
     if (ticket === state.ticket) state.p.legend.textContent = `The timeline could not be loaded: ${error.message}.`;
   }
