@@ -7,7 +7,9 @@
 
 const AHEAD_S = 20; // keep this much appended ahead of the playhead
 const STALL_CHECK_MS = 1000;
-const END_OF_RANGE_S = 0.1; // a playhead this close to the end of what is buffered has run out of pictures
+// A playhead this close to the end of what is buffered has run out of pictures: the last picture of a range
+// shows a frame's duration before its end (0.2 s in the 5 fps privacy segments), so this is well over one.
+const END_OF_RANGE_S = 1.0;
 
 export function parsePlaylist(text, base) {
   const segments = [];
