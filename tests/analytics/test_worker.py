@@ -97,16 +97,16 @@ def test_the_round_window_and_the_detector_pool_come_from_the_process_settings(
         rt.close()
 
 
-class CountingRunner(AnalysisRunner):
+class ChosenRunner(AnalysisRunner):
     """A runner of the caller's choosing, as the analytics benchmark passes one it can switch off."""
 
 
 def test_the_worker_runs_its_lanes_on_the_runner_type_it_was_given(settings: Settings, site: SiteConfig) -> None:
     rt = Runtime.build(settings)
     try:
-        worker = AnalyticsWorker(rt, site.model_copy(update={"analytics": []}), runner_type=CountingRunner)
+        worker = AnalyticsWorker(rt, site.model_copy(update={"analytics": []}), runner_type=ChosenRunner)
         worker.start()
-        assert type(worker.runner) is CountingRunner
+        assert type(worker.runner) is ChosenRunner
         worker.close()
     finally:
         rt.close()
